@@ -1,0 +1,1 @@
+"""Member360: a loyalty member's whole history through GraphQL."""

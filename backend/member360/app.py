@@ -1,0 +1,146 @@
+"""create_app(): the Starlette application (GraphQL, health checks) and its background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from member360.auth.keys import KeyResolver
+from member360.config import Settings, get_settings
+from member360.db import Database
+from member360.graphql.context import Context, make_context
+from member360.graphql.schema import schema
+from member360.ledger.expiry import expiry_loop
+
+log = logging.getLogger("member360")
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        state = request.scope["state"]
+        return make_context(state["db"], state["principal"])
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+
+class AuthGate:
+    """Lets a request reach GraphQL only with a valid credential; anything else gets HTTP 401.
+
+    The GraphiQL page itself (a browser GET for HTML) loads without one, so a newcomer can
+    paste the demo key into its headers.
+    """
+
+    def __init__(self, app: GraphQLApp, db: Database, keys: KeyResolver) -> None:
+        self.app = app
+        self.db = db
+        self.keys = keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        if (
+            scope["method"] == "GET"
+            and "text/html" in headers.get("accept", "")
+            and not scope.get("query_string")
+        ):
+            await self.app(scope, receive, send)
+            return
+        auth = headers.get("authorization", "")
+        principal = None
+        if auth.lower().startswith("bearer "):
+            principal = await self.keys.resolve(auth[7:].strip())
+        if principal is None:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "missing or invalid credentials",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="member360"'},
+            )
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})
+        scope["state"]["principal"] = principal
+        scope["state"]["db"] = self.db
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    *,
+    background: bool = True,
+) -> Starlette:
+    settings = settings or get_settings()
+    database = db or Database(settings.database_url)
+    owns_db = db is None
+    keys = KeyResolver(database)
+    graphql_app = GraphQLApp(
+        schema, graphql_ide="graphiql" if settings.env != "production" else None
+    )
+    gate = AuthGate(graphql_app, database, keys)
+
+    async def livez(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> Response:
+        try:
+            async with database.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # readiness reports any database failure as not ready
+            return JSONResponse(
+                {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok"})
+
+    async def home(_: Request) -> Response:
+        return HTMLResponse(
+            "<!doctype html><title>Member360</title><h1>Member360</h1>"
+            '<p>The GraphQL API and its explorer are at <a href="/graphql">/graphql</a>.</p>'
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        task = None
+        if background and not settings.external_workers:
+            task = asyncio.create_task(expiry_loop(database, settings.expiry_interval_seconds))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if owns_db:
+                await database.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", gate, methods=["GET", "POST"]),
+            Route("/livez", livez),
+            Route("/readyz", readyz),
+            Route("/", home),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.db = database
+    app.state.started_at = dt.datetime.now(dt.UTC)
+    return app

@@ -1,0 +1,226 @@
+"""The `member360` command."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from member360.config import get_settings
+from member360.db import Database
+
+
+def _db() -> Database:
+    return Database(get_settings().database_url)
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def _migrated() -> Database:
+    from member360.migrate import migrate
+
+    db = _db()
+    await migrate(db)
+    return db
+
+
+@click.group()
+def main() -> None:
+    """Member360: a loyalty member's whole history through GraphQL."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
+def serve(host: str, port: int, workers: int) -> None:
+    """Migrate the database, then serve /graphql (and run expiry unless workers do)."""
+    import uvicorn
+
+    async def prepare() -> None:
+        db = await _migrated()
+        await db.dispose()
+
+    _run(prepare())
+    click.echo(f"Member360 on http://{host}:{port}/  (GraphQL: http://{host}:{port}/graphql)")
+    uvicorn.run(
+        "member360.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run the ledger's expiry sweep (and background jobs) outside the API processes."""
+    from member360.ledger.expiry import expiry_loop
+
+    async def go() -> None:
+        db = await _migrated()
+        click.echo(
+            f"worker: expiring due lots every {get_settings().expiry_interval_seconds:.0f} s"
+        )
+        try:
+            await expiry_loop(db, get_settings().expiry_interval_seconds)
+        finally:
+            await db.dispose()
+
+    _run(go())
+
+
+@main.group()
+def org() -> None:
+    """Organizations (tenants)."""
+
+
+@org.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--time-zone", required=True, help="IANA name, e.g. Asia/Kolkata")
+@click.option("--hierarchy", is_flag=True, help="members belong to groups (Group Points)")
+@click.option("--surveys", is_flag=True, help="the program runs surveys")
+@click.option("--extended-attributes", default="", help="comma-separated, e.g. STORE_ID,STORE_NAME")
+def org_create(
+    slug: str, name: str, time_zone: str, hierarchy: bool, surveys: bool, extended_attributes: str
+) -> None:
+    """Create an organization."""
+    from member360.orgs.service import OrgError, create_org
+
+    async def go() -> None:
+        db = await _migrated()
+        try:
+            info = await create_org(
+                db,
+                slug,
+                name=name,
+                time_zone=time_zone,
+                hierarchy=hierarchy,
+                surveys=surveys,
+                extended_attributes=extended_attributes.split(","),
+            )
+            click.echo(f"created organization {info.slug} ({info.name}, {info.time_zone})")
+        finally:
+            await db.dispose()
+
+    try:
+        _run(go())
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group("api-key")
+def api_key() -> None:
+    """API keys for partner apps."""
+
+
+@api_key.command("create")
+@click.option("--org", "slug", required=True)
+@click.option("--scopes", required=True, help="comma-separated: customers:read,pii:read,…")
+@click.option("--name", default=None, help="what the key is for")
+def api_key_create(slug: str, scopes: str, name: str | None) -> None:
+    """Create a key; it is printed once, as the last line."""
+    from member360.auth.keys import AuthError, create_api_key, parse_scopes
+    from member360.orgs.service import OrgError, get_org
+
+    async def go() -> str:
+        db = await _migrated()
+        try:
+            info = await get_org(db, slug=slug)
+            return await create_api_key(db, info, parse_scopes(scopes), name)
+        finally:
+            await db.dispose()
+
+    try:
+        key = _run(go())
+    except (AuthError, OrgError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"API key for {slug} (scopes {scopes}); store it now, it is not shown again:")
+    click.echo(key)
+
+
+def _read_lines(handle: io.TextIOBase) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, _Unparsable(exc.msg)
+
+
+class _Unparsable(dict):  # type: ignore[type-arg]
+    """A line that is not JSON: the importer reports it like any invalid event."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "slug", required=True)
+def import_(file: Path, slug: str) -> None:
+    """Apply a JSONL file of events in order; stop at the first invalid line."""
+    from member360.ingest.importer import Importer
+    from member360.orgs.service import OrgError, get_org
+
+    async def go() -> Any:
+        db = await _migrated()
+        try:
+            info = await get_org(db, slug=slug)
+            with file.open(encoding="utf-8") as handle:
+                return await Importer(db, info, batch_size=get_settings().import_batch_size).run(
+                    _read_lines(handle)
+                )
+        finally:
+            await db.dispose()
+
+    try:
+        outcome = _run(go())
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"applied {outcome.applied} events, skipped {outcome.duplicates} already applied")
+    if outcome.expired_points:
+        click.echo(f"expired {outcome.expired_points} points that were due")
+    if outcome.error is not None:
+        e = outcome.error
+        click.echo(f"{file}:{e.position}: {e.field}: {e.message}", err=True)
+        click.echo(
+            "fix that line and run the same file again: applied events are skipped", err=True
+        )
+        sys.exit(1)
+
+
+@main.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL SDL (schema.graphql must equal it)."""
+    from member360.graphql.schema import schema
+
+    click.echo(schema.as_str())
+
+
+@main.command()
+@click.option("--members", default=3000, show_default=True)
+@click.option("--slug", default="demo", show_default=True)
+def demo(members: int, slug: str) -> None:
+    """Create a realistic demo organization (once) and print an API key for it."""
+    from member360.demo import ensure_demo
+
+    key = _run(ensure_demo(get_settings(), slug=slug, members=members, echo=click.echo))
+    click.echo(key)
+
+
+if __name__ == "__main__":
+    main()

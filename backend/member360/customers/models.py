@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from member360.db import BigId, UTCDateTime, tenant_table
+from member360.orgs.models import org_fk
+
+
+@tenant_table
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("org_id", "customer_id"),
+        Index("ix_customers_org_email", "org_id", text("lower(email)")),
+        Index("ix_customers_org_mobile", "org_id", "mobile"),
+        Index("ix_customers_org_external_id", "org_id", "external_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    org_id: int = org_fk()
+    customer_id: str
+    name: str
+    email: str | None = None
+    mobile: str | None = None
+    external_id: str | None = None
+    opted_in: bool = False
+    tier: str | None = None
+    user_role: str | None = None
+    group_id: str | None = None
+    points_balance: int = 0
+    # Set once this member was merged into another: its ids then resolve to the survivor.
+    merged_into_id: int | None = Field(
+        default=None, sa_column=Column(BigId, ForeignKey("customers.id"), nullable=True)
+    )
+    enrolled_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -1,0 +1,136 @@
+"""Root fields that find members: by any identifier, or by a search as you type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import func, or_, select, tuple_
+
+from graphql import GraphQLError
+from member360.customers.types import Customer, parse_global_id
+from member360.graphql.relay import (
+    Connection,
+    connection,
+    decode_text_cursor,
+    encode_cursor,
+    page_size,
+)
+from member360.ingest.unit import table
+
+customers = table("customers")
+
+
+def _bad(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+async def _follow_merges(info: strawberry.Info, row: Any) -> Any:
+    """A merged member's ids resolve to the member it was merged into."""
+    ctx = info.context
+    async with ctx.db.session(ctx.org_id) as s:
+        for _ in range(16):
+            if row is None or row.merged_into_id is None:
+                return row
+            row = (
+                await s.execute(
+                    select(customers).where(
+                        customers.c.org_id == ctx.org_id, customers.c.id == row.merged_into_id
+                    )
+                )
+            ).one_or_none()
+    return row
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(description="One member by exactly one of its identifiers.")
+    async def customer(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID | None = None,
+        customer_id: str | None = None,
+        external_id: str | None = None,
+        mobile: str | None = None,
+        email: str | None = None,
+    ) -> Customer | None:
+        ctx = info.context
+        ctx.require("customers:read")
+        given = {
+            k: v
+            for k, v in {
+                "id": id,
+                "customerId": customer_id,
+                "externalId": external_id,
+                "mobile": mobile,
+                "email": email,
+            }.items()
+            if v is not None
+        }
+        if len(given) != 1:
+            raise _bad("customer: give exactly one of id, customerId, externalId, mobile, email")
+        c = customers.c
+        if id is not None:
+            pk = parse_global_id(str(id))
+            if pk is None:
+                return None
+            cond = c.id == pk
+        elif customer_id is not None:
+            cond = c.customer_id == customer_id
+        elif external_id is not None:
+            cond = c.external_id == external_id
+        elif mobile is not None:
+            cond = c.mobile == mobile
+        else:
+            cond = func.lower(c.email) == str(email).lower()
+        async with ctx.db.session(ctx.org_id) as s:
+            rows = (
+                await s.execute(
+                    # A live member wins over one merged away that shares the identifier.
+                    select(customers)
+                    .where(c.org_id == ctx.org_id, cond)
+                    .order_by(c.merged_into_id.is_not(None), c.id)
+                    .limit(1)
+                )
+            ).all()
+        row = await _follow_merges(info, rows[0] if rows else None)
+        return Customer.from_row(row, info) if row is not None else None
+
+    @strawberry.field(
+        description="Members whose name contains the text, or whose customerId, "
+        "external id, mobile or email equals it."
+    )
+    async def customers(
+        self, info: strawberry.Info, search: str, first: int | None = 20, after: str | None = None
+    ) -> Connection[Customer]:
+        ctx = info.context
+        ctx.require("customers:read")
+        text = search.strip()
+        if not text:
+            raise _bad("search: must not be empty")
+        size = page_size(first)
+        c = customers.c
+        stmt = select(customers).where(
+            c.org_id == ctx.org_id,
+            c.merged_into_id.is_(None),
+            or_(
+                c.customer_id == text,
+                c.external_id == text,
+                c.mobile == text,
+                func.lower(c.email) == text.lower(),
+                func.lower(c.name).contains(text.lower(), autoescape=True),
+            ),
+        )
+        cursor = decode_text_cursor(after)
+        if cursor is not None:
+            stmt = stmt.where(tuple_(c.name, c.id) > tuple_(*cursor))
+        stmt = stmt.order_by(c.name, c.id).limit(size + 1)
+        async with ctx.db.session(ctx.org_id) as s:
+            rows = (await s.execute(stmt)).all()
+        return connection(
+            rows[:size],
+            len(rows) > size,
+            lambda r: Customer.from_row(r, info),
+            lambda r: encode_cursor(r.name, r.id),
+            cursor is not None,
+        )

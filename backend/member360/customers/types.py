@@ -1,0 +1,344 @@
+"""The Customer type and its history tabs, each resolved through the request's dataloaders."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import strawberry
+
+from member360.graphql.paging import Page, PageKey
+from member360.graphql.relay import (
+    Connection,
+    connection,
+    decode_time_cursor,
+    encode_cursor,
+    page_size,
+)
+from member360.history.types import (
+    BehavioralEvent,
+    Channel,
+    Communication,
+    Coupon,
+    IdentifierChange,
+    Lead,
+    SegmentChange,
+    Transaction,
+    TransactionType,
+)
+from member360.ledger.types import (
+    ExpiredPoints,
+    ExpiryBucket,
+    PointsActivity,
+    PointsTransfer,
+    Redemption,
+    TierChange,
+)
+
+
+def global_id(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"Customer:{pk}".encode()).decode()
+
+
+def parse_global_id(value: str) -> int | None:
+    try:
+        kind, pk = base64.urlsafe_b64decode(value.encode()).decode().split(":", 1)
+        return int(pk) if kind == "Customer" else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _key(pk: int, first: int | None, after: str | None, variant: str | None = None) -> PageKey:
+    return PageKey(pk, page_size(first), decode_time_cursor(after), variant)
+
+
+def _cursor(time_column: str) -> Any:
+    return lambda row: encode_cursor(getattr(row, time_column), row.id)
+
+
+async def _page(info: strawberry.Info, loader_name: str, key: PageKey) -> Page:
+    page: Page = await getattr(info.context.loaders, loader_name).load(key)
+    return page
+
+
+@strawberry.type
+class PointsHistory:
+    customer_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def redemptions(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Redemption]:
+        page = await _page(info, "redemptions_by_customer", _key(self.customer_pk, first, after))
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: Redemption.from_row(r, tz),
+            _cursor("occurred_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field
+    async def expiry_schedule(self, info: strawberry.Info) -> list[ExpiryBucket]:
+        rows = await info.context.loaders.open_lots_by_customer.load(self.customer_pk)
+        tz = info.context.tz
+        buckets: dict[dt.date, int] = defaultdict(int)
+        for row in rows:
+            buckets[row.expires_at.astimezone(tz).date()] += row.remaining
+        return [
+            ExpiryBucket(expires_on=day, points=points) for day, points in sorted(buckets.items())
+        ]
+
+    @strawberry.field
+    async def expired(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[ExpiredPoints]:
+        page = await _page(info, "expired_by_customer", _key(self.customer_pk, first, after))
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: ExpiredPoints.from_row(r, tz),
+            _cursor("occurred_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field(description='Tier ("slab") history.')
+    async def tier_history(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[TierChange]:
+        page = await _page(info, "tier_changes_by_customer", _key(self.customer_pk, first, after))
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: TierChange.from_row(r, tz),
+            _cursor("changed_at"),
+            page.has_previous,
+        )
+
+    async def _activity(
+        self, info: strawberry.Info, first: int | None, after: str | None, variant: str | None
+    ) -> Connection[PointsActivity]:
+        page = await _page(
+            info, "activity_by_customer", _key(self.customer_pk, first, after, variant)
+        )
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: PointsActivity.from_row(r, tz),
+            _cursor("occurred_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field(description="Points credited under a promotion (campaign benefits).")
+    async def promotions(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PointsActivity]:
+        return await self._activity(info, first, after, "PROMOTION")
+
+    @strawberry.field(description="Points credited by the loyalty tracker.")
+    async def loyalty_tracker(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PointsActivity]:
+        return await self._activity(info, first, after, "TRACKER")
+
+    @strawberry.field
+    async def transfers(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PointsTransfer]:
+        page = await _page(info, "transfers_by_customer", _key(self.customer_pk, first, after))
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: PointsTransfer.from_row(r, tz),
+            _cursor("occurred_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field(description="Every signed entry, newest first, with the balance after it.")
+    async def activity(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PointsActivity]:
+        return await self._activity(info, first, after, None)
+
+
+@strawberry.type
+class CouponHistory:
+    customer_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def issued(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Coupon]:
+        page = await _page(info, "coupons_by_customer", _key(self.customer_pk, first, after))
+        tz, now = info.context.tz, info.context.now
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: Coupon.from_row(r, tz, now),
+            _cursor("issued_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field
+    async def redemptions(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Coupon]:
+        page = await _page(
+            info, "coupon_redemptions_by_customer", _key(self.customer_pk, first, after)
+        )
+        tz, now = info.context.tz, info.context.now
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: Coupon.from_row(r, tz, now),
+            _cursor("redeemed_at"),
+            page.has_previous,
+        )
+
+
+@strawberry.type
+class Customer:
+    pk: strawberry.Private[int]
+    id: strawberry.ID
+    customer_id: str = strawberry.field(
+        description="The organization's own id of the member (the report's userId)."
+    )
+    name: str
+    email: str | None
+    mobile: str | None
+    external_id: str | None
+    opted_in: bool
+    tier: str | None
+    user_role: str | None
+    group_id: str | None
+    points_balance: int
+    enrolled_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Any, info: strawberry.Info) -> Customer:
+        ctx = info.context
+        pii = ctx.pii
+        return cls(
+            pk=row.id,
+            id=strawberry.ID(global_id(row.id)),
+            customer_id=row.customer_id,
+            name=row.name,
+            email=row.email if pii else None,
+            mobile=row.mobile if pii else None,
+            external_id=row.external_id,
+            opted_in=row.opted_in,
+            tier=row.tier,
+            user_role=row.user_role,
+            group_id=row.group_id,
+            points_balance=row.points_balance,
+            enrolled_at=row.enrolled_at.astimezone(ctx.tz),
+        )
+
+    @strawberry.field(description="The Points tab.")
+    def points(self) -> PointsHistory:
+        return PointsHistory(customer_pk=self.pk)
+
+    @strawberry.field(description="The Coupons tab.")
+    def coupons(self) -> CouponHistory:
+        return CouponHistory(customer_pk=self.pk)
+
+    @strawberry.field
+    async def transactions(
+        self,
+        info: strawberry.Info,
+        type: TransactionType | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Transaction]:
+        key = _key(self.pk, first, after, type.value if type else None)
+        page = await _page(info, "transactions_by_customer", key)
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: Transaction.from_row(r, tz),
+            _cursor("occurred_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field
+    async def interactions(
+        self,
+        info: strawberry.Info,
+        channel: Channel | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Communication]:
+        key = _key(self.pk, first, after, channel.value if channel else None)
+        page = await _page(info, "communications_by_customer", key)
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: Communication.from_row(r, tz),
+            _cursor("sent_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field
+    async def behavioral_events(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[BehavioralEvent]:
+        page = await _page(info, "behavioral_events_by_customer", _key(self.pk, first, after))
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: BehavioralEvent.from_row(r, tz),
+            _cursor("occurred_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field
+    async def leads(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Lead]:
+        page = await _page(info, "leads_by_customer", _key(self.pk, first, after))
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: Lead.from_row(r, tz),
+            _cursor("created_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field
+    async def segment_history(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[SegmentChange]:
+        page = await _page(info, "segment_changes_by_customer", _key(self.pk, first, after))
+        tz = info.context.tz
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: SegmentChange.from_row(r, tz),
+            _cursor("changed_at"),
+            page.has_previous,
+        )
+
+    @strawberry.field
+    async def identifier_history(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[IdentifierChange]:
+        page = await _page(info, "identifier_changes_by_customer", _key(self.pk, first, after))
+        tz, pii = info.context.tz, info.context.pii
+        return connection(
+            page.rows,
+            page.has_next,
+            lambda r: IdentifierChange.from_row(r, tz, pii),
+            _cursor("changed_at"),
+            page.has_previous,
+        )

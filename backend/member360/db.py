@@ -1,0 +1,131 @@
+"""Engine, sessions, column types and the fail-closed tenant guard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.util import find_tables
+from sqlalchemy.types import JSON, TypeDecorator
+from sqlmodel import SQLModel
+
+UTC = dt.UTC
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+# 64-bit ids on PostgreSQL; on SQLite an INTEGER PRIMARY KEY is the (64-bit) rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores instants in UTC and always hands back aware UTC datetimes.
+
+    SQLite has no time zones, so it keeps naive UTC text; PostgreSQL keeps timestamptz.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an instant is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class TenantNotBound(RuntimeError):
+    """A statement touched a tenant table from a session bound to no organization."""
+
+
+ALL_ORGS = "*"  # explicit opt-in for system tasks (expiry sweep across orgs, CLI admin)
+
+
+def is_tenant_table(table: Any) -> bool:
+    return isinstance(table, Table) and bool(table.info.get("tenant"))
+
+
+class TenantSession(Session):
+    """Session whose `info["org_id"]` must be set before any tenant table is touched."""
+
+
+@event.listens_for(TenantSession, "do_orm_execute")
+def _guard_tenant(state: ORMExecuteState) -> None:
+    org_id = state.session.info.get("org_id")
+    if org_id is not None:
+        return
+    tables = find_tables(
+        state.statement, include_crud=True, include_joins=True, include_aliases=True
+    )
+    touched = sorted({t.name for t in tables if is_tenant_table(t)})
+    if touched:
+        raise TenantNotBound(f"no organization bound for a query on {', '.join(touched)}")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers run beside the single writer; busy_timeout makes writers queue, not fail.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {"echo": echo}
+        if url.startswith("postgresql"):
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=TenantSession
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self, org_id: int | str | None) -> AsyncSession:
+        """A new session bound to one organization (or ALL_ORGS for system tasks)."""
+        session = self._sessions()
+        session.sync_session.info["org_id"] = org_id
+        return session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def tenant_table(cls: type) -> type:
+    """Class decorator marking a SQLModel table as belonging to an organization."""
+    cls.__table__.info["tenant"] = True  # type: ignore[attr-defined]
+    return cls

@@ -1,0 +1,58 @@
+"""The demo organization `make run` serves: created once, then reused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from member360.auth.keys import SCOPES, create_api_key
+from member360.config import Settings
+from member360.db import Database
+from member360.demo_events import generate_demo_events
+from member360.ingest.importer import Importer
+from member360.migrate import migrate
+from member360.orgs.models import EXTENDED_ATTRIBUTES
+from member360.orgs.service import OrgError, OrgInfo, create_org, get_org
+
+
+async def ensure_demo(
+    settings: Settings,
+    *,
+    slug: str = "demo",
+    members: int = 3000,
+    echo: Callable[[str], None] = print,
+) -> str:
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+        try:
+            org: OrgInfo | None = await get_org(db, slug=slug)
+            echo(f"demo organization {slug!r} is already there")
+        except OrgError:
+            org = None
+        if org is None:
+            org = await create_org(
+                db,
+                slug,
+                name="Demo Loyalty",
+                time_zone="Asia/Kolkata",
+                hierarchy=True,
+                surveys=True,
+                extended_attributes=list(EXTENDED_ATTRIBUTES),
+            )
+            echo(f"creating demo organization {slug!r}: {members} members, a year of activity…")
+            started = time.monotonic()
+            events = generate_demo_events(members=members, has_surveys=True, has_hierarchy=True)
+            outcome = await Importer(db, org, batch_size=settings.import_batch_size).run(
+                enumerate(events, 1)
+            )
+            if outcome.error is not None:
+                raise RuntimeError(
+                    f"demo data failed to import at event {outcome.error.position}: {outcome.error}"
+                )
+            echo(f"imported {outcome.applied} events in {time.monotonic() - started:.1f} s")
+        key = await create_api_key(db, org, list(SCOPES), name="demo")
+        echo(f"demo API key for {slug!r} (every scope); send it as 'Authorization: Bearer <key>':")
+        return key
+    finally:
+        await db.dispose()

@@ -1,0 +1,21 @@
+"""Batched reads of the non-points tabs."""
+
+from __future__ import annotations
+
+from member360.graphql.paging import HistorySpec
+from member360.ingest.unit import table
+
+TRANSACTIONS = HistorySpec(
+    table("transactions"), "occurred_at", where=lambda t, v: (t.c.type == v,) if v else ()
+)
+COUPONS_ISSUED = HistorySpec(table("coupons"), "issued_at")
+COUPON_REDEMPTIONS = HistorySpec(
+    table("coupons"), "redeemed_at", where=lambda t, v: (t.c.redeemed_at.is_not(None),)
+)
+INTERACTIONS = HistorySpec(
+    table("communications"), "sent_at", where=lambda t, v: (t.c.channel == v,) if v else ()
+)
+BEHAVIORAL_EVENTS = HistorySpec(table("behavioral_events"), "occurred_at")
+LEADS = HistorySpec(table("leads"), "created_at")
+SEGMENT_HISTORY = HistorySpec(table("segment_changes"), "changed_at")
+IDENTIFIER_HISTORY = HistorySpec(table("identifier_changes"), "changed_at")

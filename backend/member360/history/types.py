@@ -1,0 +1,222 @@
+"""GraphQL types of the non-points tabs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import strawberry
+from strawberry.scalars import JSON
+
+from member360.ledger.types import local
+
+PERSONAL_IDENTIFIERS = frozenset({"EMAIL", "MOBILE"})
+WITHHELD = "[withheld]"
+
+
+@strawberry.enum
+class TransactionType(Enum):
+    PURCHASE = "PURCHASE"
+    RETURN = "RETURN"
+
+
+@strawberry.enum
+class Channel(Enum):
+    SMS = "SMS"
+    EMAIL = "EMAIL"
+    WECHAT = "WECHAT"
+    WEBENGAGE = "WEBENGAGE"
+    SURVEY = "SURVEY"
+
+
+@strawberry.enum
+class CouponStatus(Enum):
+    ACTIVE = "ACTIVE"
+    REDEEMED = "REDEEMED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.type
+class Transaction:
+    occurred_at: dt.datetime
+    type: TransactionType
+    order_id: str
+    amount: float
+    store_id: str | None
+    source: str | None
+    points_earned: int
+    points_unrecovered: int
+
+    @classmethod
+    def from_row(cls, row: Any, tz: ZoneInfo) -> Transaction:
+        return cls(
+            occurred_at=row.occurred_at.astimezone(tz),
+            type=TransactionType(row.type),
+            order_id=row.order_id,
+            amount=row.amount,
+            store_id=row.store_id,
+            source=row.source,
+            points_earned=row.points_earned,
+            points_unrecovered=row.points_unrecovered,
+        )
+
+
+@strawberry.type
+class Coupon:
+    id: strawberry.ID
+    coupon_id: str
+    code: str
+    series: str | None
+    issued_at: dt.datetime
+    expires_at: dt.datetime | None
+    status: CouponStatus
+    redeemed_at: dt.datetime | None
+    order_id: str | None
+    store_id: str | None
+    resend_count: int
+
+    @classmethod
+    def from_row(cls, row: Any, tz: ZoneInfo, now: dt.datetime) -> Coupon:
+        if row.redeemed_at is not None:
+            status = CouponStatus.REDEEMED
+        elif row.expires_at is not None and row.expires_at <= now:
+            status = CouponStatus.EXPIRED
+        else:
+            status = CouponStatus.ACTIVE
+        return cls(
+            id=strawberry.ID(row.coupon_id),
+            coupon_id=row.coupon_id,
+            code=row.code,
+            series=row.series,
+            issued_at=row.issued_at.astimezone(tz),
+            expires_at=local(row.expires_at, tz),
+            status=status,
+            redeemed_at=local(row.redeemed_at, tz),
+            order_id=row.order_id,
+            store_id=row.store_id,
+            resend_count=row.resend_count,
+        )
+
+
+@strawberry.type
+class Communication:
+    sent_at: dt.datetime
+    message_id: str
+    channel: Channel
+    subject: str | None
+    preview: str | None
+    status: str
+    status_changed_at: dt.datetime | None
+    account: str | None
+
+    @classmethod
+    def from_row(cls, row: Any, tz: ZoneInfo) -> Communication:
+        return cls(
+            sent_at=row.sent_at.astimezone(tz),
+            message_id=row.message_id,
+            channel=Channel(row.channel),
+            subject=row.subject,
+            preview=row.preview,
+            status=row.status,
+            status_changed_at=local(row.status_changed_at, tz),
+            account=row.account,
+        )
+
+
+@strawberry.type
+class BehavioralEvent:
+    occurred_at: dt.datetime
+    event: str
+    tracking_id: str
+    source: str | None
+    account_id: str | None
+    till_code: str | None
+    attributes: JSON | None
+
+    @classmethod
+    def from_row(cls, row: Any, tz: ZoneInfo) -> BehavioralEvent:
+        attributes = row.attributes
+        till = row.till_code
+        # The till code an event carries in its attributes wins over the integration's.
+        if isinstance(attributes, dict) and attributes.get("tillCode") not in (None, ""):
+            till = str(attributes["tillCode"])
+        return cls(
+            occurred_at=row.occurred_at.astimezone(tz),
+            event=row.event,
+            tracking_id=row.tracking_id,
+            source=row.source,
+            account_id=row.account_id,
+            till_code=till,
+            attributes=attributes,
+        )
+
+
+@strawberry.type
+class Lead:
+    lead_id: str
+    lead_type: str | None
+    lead_for: str | None
+    status: str
+    sub_status: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    last_follow_up_at: dt.datetime | None
+    next_follow_up_at: dt.datetime | None
+    extended_fields: JSON | None
+
+    @classmethod
+    def from_row(cls, row: Any, tz: ZoneInfo) -> Lead:
+        return cls(
+            lead_id=row.lead_id,
+            lead_type=row.lead_type,
+            lead_for=row.lead_for,
+            status=row.status,
+            sub_status=row.sub_status,
+            created_at=row.created_at.astimezone(tz),
+            updated_at=row.updated_at.astimezone(tz),
+            last_follow_up_at=local(row.last_follow_up_at, tz),
+            next_follow_up_at=local(row.next_follow_up_at, tz),
+            extended_fields=row.extended_fields,
+        )
+
+
+@strawberry.type
+class SegmentChange:
+    changed_at: dt.datetime
+    segment: str
+    from_partition: str | None
+    to_partition: str | None
+
+    @classmethod
+    def from_row(cls, row: Any, tz: ZoneInfo) -> SegmentChange:
+        return cls(
+            changed_at=row.changed_at.astimezone(tz),
+            segment=row.segment,
+            from_partition=row.from_partition,
+            to_partition=row.to_partition,
+        )
+
+
+@strawberry.type
+class IdentifierChange:
+    changed_at: dt.datetime
+    source: str | None
+    account: str | None
+    identifier_type: str
+    value: str
+    action_type: str
+
+    @classmethod
+    def from_row(cls, row: Any, tz: ZoneInfo, pii: bool) -> IdentifierChange:
+        # Email and mobile values are personal data: without pii:read they are withheld.
+        personal = row.identifier_type in PERSONAL_IDENTIFIERS
+        return cls(
+            changed_at=row.changed_at.astimezone(tz),
+            source=row.source,
+            account=row.account,
+            identifier_type=row.identifier_type,
+            value=WITHHELD if personal and not pii else row.value,
+            action_type=row.action_type,
+        )

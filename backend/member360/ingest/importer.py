@@ -1,0 +1,1229 @@
+"""Applies import events in order: validate, run the ledger rules in memory, write in bulk.
+
+Events arrive in batches; each batch is one transaction that first takes the organization's
+ledger lock, loads the state its events need in a few queries, applies the events one by one
+(each either applies whole or raises `EventError` before changing anything), then flushes every
+row it wrote with one executemany per table. The first invalid event ends the import: the
+events before it are committed, so fixing the line and re-running the file resumes (event ids
+make the re-run skip what was applied).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from member360.db import Database
+from member360.ingest import schemas as ev
+from member360.ingest.schemas import EventError, parse_event
+from member360.ingest.unit import UnitOfWork, table
+from member360.ledger.engine import (
+    Consumed,
+    LotState,
+    Member,
+    consume,
+    due_lots,
+    proportional_delta,
+)
+from member360.ledger.models import ActivityKind, Category
+from member360.orgs.models import (
+    ACTION_CAMPAIGN,
+    ACTION_EXPIRED,
+    ACTION_PURCHASE,
+    ACTION_RETURN,
+    ACTION_TRANSFER,
+)
+from member360.orgs.service import OrgInfo
+
+# Tables whose rows follow a member when it is merged into another.
+MEMBER_TABLES = (
+    "points_activities",
+    "lots",
+    "transactions",
+    "coupons",
+    "communications",
+    "behavioral_events",
+    "leads",
+    "segment_changes",
+    "identifier_changes",
+    "tier_changes",
+)
+
+
+@dataclass
+class ImportError_:
+    """The first event that could not apply: its position (line or index), field and reason."""
+
+    position: int
+    field: str
+    message: str
+    event_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+@dataclass
+class ImportOutcome:
+    applied: int = 0
+    duplicates: int = 0
+    error: ImportError_ | None = None
+    expired_points: int = 0
+
+
+@dataclass
+class Catalog:
+    actions: dict[int, str] = field(default_factory=dict)
+    campaigns: dict[str, str] = field(default_factory=dict)
+    series: dict[str, str] = field(default_factory=dict)
+    surveys: dict[str, str] = field(default_factory=dict)
+    sections: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Importer:
+    def __init__(self, db: Database, org: OrgInfo, *, batch_size: int = 2000) -> None:
+        self.db = db
+        self.org = org
+        self.tz = org.tz
+        self.batch_size = batch_size
+        self.validity = dt.timedelta(days=org.default_validity_days)
+
+    # ------------------------------------------------------------------ running
+
+    async def run(
+        self, items: Iterable[tuple[int, Any]] | AsyncIterable[tuple[int, Any]]
+    ) -> ImportOutcome:
+        """Applies (position, raw event) pairs in order, then expires what is due up to now."""
+        outcome = ImportOutcome()
+        try:
+            async for chunk in _chunks(items, self.batch_size):
+                parsed: list[tuple[int, ev.Event]] = []
+                for position, raw in chunk:
+                    try:
+                        parsed.append((position, parse_event(raw)))
+                    except EventError as exc:
+                        outcome.error = ImportError_(position, exc.field, exc.message, exc.event_id)
+                        break
+                if parsed:
+                    await self._apply_batch(parsed, outcome)
+                if outcome.error is not None:
+                    break
+        finally:
+            outcome.expired_points += await self.expire_due(_now())
+        return outcome
+
+    async def _apply_batch(
+        self, parsed: list[tuple[int, ev.Event]], outcome: ImportOutcome
+    ) -> None:
+        async with self.db.session(self.org.id) as session, session.begin():
+            await self._begin(session)
+            await self._prefetch([e for _, e in parsed])
+            for position, event in parsed:
+                if event.id in self.seen:
+                    outcome.duplicates += 1
+                    continue
+                try:
+                    await self._apply(event)
+                except EventError as exc:
+                    outcome.error = ImportError_(position, exc.field, exc.message, event.id)
+                    break
+                self.seen.add(event.id)
+                await self.uow.add(
+                    "ingested_events",
+                    {"event_id": event.id, "type": event.type, "applied_at": _now()},
+                )
+                outcome.applied += 1
+            await self._flush()
+
+    async def expire_due(self, now: dt.datetime, *, batch: int = 2000) -> int:
+        """Expires every lot of the organization whose expiry has come by `now`."""
+        total = 0
+        lots = table("lots")
+        while True:
+            async with self.db.session(self.org.id) as session, session.begin():
+                await self._begin(session)
+                pks = (
+                    await session.scalars(
+                        select(lots.c.customer_id)
+                        .where(
+                            lots.c.org_id == self.org.id,
+                            lots.c.remaining > 0,
+                            lots.c.expires_at <= now,
+                        )
+                        .distinct()
+                        .limit(batch)
+                    )
+                ).all()
+                if not pks:
+                    return total
+                await self._load_members_by_pk(set(pks))
+                for pk in pks:
+                    member = self.by_pk[pk]
+                    before = member.balance
+                    await self._expire(member, now)
+                    total += before - member.balance
+                await self._flush()
+
+    # ------------------------------------------------------------------ state
+
+    async def _begin(self, session: AsyncSession) -> None:
+        """Starts a transaction's state; the org row update is the per-org writer lock.
+
+        On PostgreSQL the row lock serialises ledger writers of one organization across
+        processes; on SQLite the first write takes the database's single write lock.
+        """
+        await session.execute(
+            text("UPDATE organizations SET ledger_version = ledger_version + 1 WHERE id = :id"),
+            {"id": self.org.id},
+        )
+        self.session = session
+        self.uow = UnitOfWork(session, self.org.id)
+        self.by_cid: dict[str, Member] = {}
+        self.by_pk: dict[int, Member] = {}
+        self.lots_by_id: dict[int, LotState] = {}
+        self.coupons: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.leads: dict[str, dict[str, Any]] = {}
+        self.purchased: set[tuple[int, str]] = set()
+        self.orders_in_unit: set[tuple[int, str]] = set()
+        self.seen: set[str] = set()
+        self.catalog = await self._load_catalog()
+
+    async def _load_catalog(self) -> Catalog:
+        s, org = self.session, self.org.id
+        cat = Catalog()
+        t = table("actions")
+        cat.actions = dict(
+            (await s.execute(select(t.c.action_id, t.c.name).where(t.c.org_id == org))).all()
+        )  # type: ignore[arg-type]
+        t = table("campaigns")
+        cat.campaigns = dict(
+            (await s.execute(select(t.c.campaign_id, t.c.name).where(t.c.org_id == org))).all()
+        )  # type: ignore[arg-type]
+        t = table("action_series")
+        cat.series = dict(
+            (await s.execute(select(t.c.action_series_id, t.c.name).where(t.c.org_id == org))).all()
+        )  # type: ignore[arg-type]
+        t = table("surveys")
+        cat.surveys = dict(
+            (await s.execute(select(t.c.survey_id, t.c.name).where(t.c.org_id == org))).all()
+        )  # type: ignore[arg-type]
+        t = table("survey_sections")
+        rows = await s.execute(
+            select(t.c.survey_id, t.c.section_id, t.c.name).where(t.c.org_id == org)
+        )
+        cat.sections = {(r.survey_id, r.section_id): r.name for r in rows}
+        return cat
+
+    async def _prefetch(self, events: list[ev.Event]) -> None:
+        """Loads, in a handful of queries, everything the batch's events refer to."""
+        s, org = self.session, self.org.id
+        ids = [e.id for e in events]
+        t = table("ingested_events")
+        for part in _parts(ids):
+            rows = await s.scalars(
+                select(t.c.event_id).where(t.c.org_id == org, t.c.event_id.in_(part))
+            )
+            self.seen.update(rows)
+        cids: set[str] = set()
+        coupon_ids: set[str] = set()
+        message_ids: set[str] = set()
+        lead_ids: set[str] = set()
+        purchase_orders: set[str] = set()
+        for e in events:
+            for attr in ("customer_id", "sender_id", "receiver_id", "survivor_id", "merged_id"):
+                value = getattr(e, attr, None)
+                if value is not None:
+                    cids.add(value)
+            if isinstance(e, ev.CouponIssued | ev.CouponRedeemed):
+                coupon_ids.add(e.coupon_id)
+            elif isinstance(e, ev.CommunicationSent | ev.CommunicationStatusChanged):
+                message_ids.add(e.message_id)
+            elif isinstance(e, ev.LeadEvent):
+                lead_ids.add(e.lead_id)
+            elif isinstance(e, ev.TransactionPurchased):
+                purchase_orders.add(e.order_id)
+        await self._load_members_by_cid(cids)
+        self.coupons.update(await self._rows_by("coupons", "coupon_id", coupon_ids))
+        self.messages.update(await self._rows_by("communications", "message_id", message_ids))
+        self.leads.update(await self._rows_by("leads", "lead_id", lead_ids))
+        owners = {row["customer_id"] for row in self.coupons.values()}
+        await self._load_members_by_pk(owners)
+        t = table("transactions")
+        for part in _parts(list(purchase_orders)):
+            rows = await s.execute(
+                select(t.c.customer_id, t.c.order_id).where(
+                    t.c.org_id == org, t.c.type == "PURCHASE", t.c.order_id.in_(part)
+                )
+            )
+            self.purchased.update((r.customer_id, r.order_id) for r in rows)
+
+    async def _rows_by(self, name: str, key: str, values: set[str]) -> dict[str, dict[str, Any]]:
+        t = table(name)
+        found: dict[str, dict[str, Any]] = {}
+        for part in _parts(list(values)):
+            rows = await self.session.execute(
+                select(t).where(t.c.org_id == self.org.id, t.c[key].in_(part))
+            )
+            for r in rows.mappings():
+                found[r[key]] = dict(r)
+        return found
+
+    async def _load_members_by_cid(self, cids: set[str]) -> None:
+        missing = [c for c in cids if c not in self.by_cid]
+        t = table("customers")
+        for part in _parts(missing):
+            rows = await self.session.execute(
+                select(t).where(t.c.org_id == self.org.id, t.c.customer_id.in_(part))
+            )
+            await self._adopt_members([dict(r) for r in rows.mappings()])
+
+    async def _load_members_by_pk(self, pks: set[int]) -> None:
+        missing = [p for p in pks if p not in self.by_pk]
+        t = table("customers")
+        for part in _parts(missing):
+            rows = await self.session.execute(
+                select(t).where(t.c.org_id == self.org.id, t.c.id.in_(part))
+            )
+            await self._adopt_members([dict(r) for r in rows.mappings()])
+
+    async def _adopt_members(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        members = [Member(row) for row in rows]
+        for m in members:
+            self.by_pk[m.pk] = m
+            self.by_cid[m.row["customer_id"]] = m
+        lots = table("lots")
+        rows_by_pk = [m.pk for m in members]
+        for part in _parts(rows_by_pk):
+            result = await self.session.execute(
+                select(lots).where(
+                    lots.c.org_id == self.org.id, lots.c.customer_id.in_(part), lots.c.remaining > 0
+                )
+            )
+            for r in result.mappings():
+                lot = _lot_from_row(r)
+                self.lots_by_id[lot.id] = lot
+                self.by_pk[lot.customer_id].lots.append(lot)
+        for m in members:
+            m.lots.sort(key=LotState.sort_key)
+        survivors = {m.row["merged_into_id"] for m in members if m.row["merged_into_id"]}
+        await self._load_members_by_pk(survivors)
+
+    def _member(self, customer_id: str, field_name: str = "customerId") -> Member:
+        member = self.by_cid.get(customer_id)
+        if member is None:
+            raise EventError(field_name, f"unknown customer {customer_id!r}")
+        while member.row["merged_into_id"]:
+            member = self.by_pk[member.row["merged_into_id"]]
+        return member
+
+    async def _flush(self) -> None:
+        for member in self.by_pk.values():
+            if member.dirty:
+                self.uow.changed("customers", member.row)
+                member.dirty = False
+            member.new = False
+        for lot in self.lots_by_id.values():
+            if lot.new:
+                await self.uow.add("lots", lot.as_row(self.org.id))
+            elif lot.dirty:
+                self.uow.changed("lots", {"id": lot.id, "remaining": lot.remaining})
+            lot.new = lot.dirty = False
+        await self.uow.flush()
+        self.orders_in_unit.clear()
+
+    # ------------------------------------------------------------------ ledger writes
+
+    def _local_date(self, at: dt.datetime) -> dt.date:
+        return at.astimezone(self.tz).date()
+
+    async def _activity(
+        self,
+        member: Member,
+        kind: ActivityKind,
+        at: dt.datetime,
+        action_id: int,
+        points: int,
+        event_id: str | None,
+        **values: Any,
+    ) -> dict[str, Any]:
+        assert points != 0, "zero-point activities are never written"
+        row = await self.uow.add(
+            "points_activities",
+            {
+                "customer_id": member.pk,
+                "kind": kind.value,
+                "category": values.pop("category", Category.REGULAR.value),
+                "occurred_at": at,
+                "local_date": self._local_date(at),
+                "action_id": action_id,
+                "points": points,
+                "event_id": event_id,
+                "points_reversed": 0,
+                "points_unrecovered": values.pop("points_unrecovered", 0),
+                **values,
+            },
+        )
+        if row["order_id"] is not None:
+            self.orders_in_unit.add((member.pk, row["order_id"]))
+        return row
+
+    async def _credit(
+        self,
+        member: Member,
+        kind: ActivityKind,
+        at: dt.datetime,
+        action_id: int,
+        points: int,
+        event_id: str | None,
+        expires_at: dt.datetime | None = None,
+        **values: Any,
+    ) -> dict[str, Any]:
+        expires_at = expires_at or at + self.validity
+        row = await self._activity(
+            member, kind, at, action_id, points, event_id, expires_at=expires_at, **values
+        )
+        lot = LotState(
+            id=await self.uow.new_id("lots"),
+            customer_id=member.pk,
+            activity_id=row["id"],
+            earned_at=at,
+            expires_at=expires_at,
+            points=points,
+            remaining=points,
+            new=True,
+        )
+        self.lots_by_id[lot.id] = lot
+        member.add_lot(lot)
+        member.add_points(points)
+        return row
+
+    async def _debit(
+        self,
+        member: Member,
+        kind: ActivityKind,
+        at: dt.datetime,
+        action_id: int,
+        points: int,
+        event_id: str | None,
+        **values: Any,
+    ) -> dict[str, Any]:
+        row = await self._activity(member, kind, at, action_id, -points, event_id, **values)
+        await self._record_consumption(row, consume(member, points))
+        member.add_points(-points)
+        return row
+
+    async def _record_consumption(self, activity: dict[str, Any], taken: list[Consumed]) -> None:
+        for part in taken:
+            await self.uow.add(
+                "lot_consumptions",
+                {
+                    "activity_id": activity["id"],
+                    "lot_id": part.lot.id,
+                    "points": part.points,
+                    "restored": 0,
+                },
+            )
+
+    async def _expire(self, member: Member, at: dt.datetime) -> None:
+        """Expires the member's lots due by `at`, one activity per expiry instant."""
+        due = due_lots(member, at)
+        if not due:
+            return
+        for instant, group in itertools.groupby(due, key=lambda lot: lot.expires_at):
+            await self._expire_lots(member, list(group), instant)
+
+    async def _expire_lots(
+        self, member: Member, lots: list[LotState], instant: dt.datetime
+    ) -> None:
+        amount = sum(lot.remaining for lot in lots)
+        if amount == 0:
+            return
+        row = await self._activity(
+            member, ActivityKind.EXPIRY, instant, ACTION_EXPIRED, -amount, None
+        )
+        taken = [Consumed(lot, lot.remaining) for lot in lots]
+        for lot in lots:
+            lot.remaining = 0
+            lot.dirty = True
+        member.lots = [lot for lot in member.lots if lot.remaining > 0]
+        member.add_points(-amount)
+        await self._record_consumption(row, taken)
+
+    # ------------------------------------------------------------------ events
+
+    async def _apply(self, event: ev.Event) -> None:
+        handler = getattr(self, "_on_" + event.type.replace(".", "_"))
+        await handler(event)
+
+    async def _upsert(self, name: str, keys: dict[str, Any], values: dict[str, Any]) -> None:
+        t = table(name)
+        cond = and_(t.c.org_id == self.org.id, *(t.c[k] == v for k, v in keys.items()))
+        found = await self.session.scalar(select(t.c.id).where(cond))
+        if found is None:
+            await self.session.execute(t.insert().values(org_id=self.org.id, **keys, **values))
+        else:
+            await self.session.execute(update(t).where(t.c.id == found).values(**values))
+
+    async def _on_store_upserted(self, e: ev.StoreUpserted) -> None:
+        await self._upsert(
+            "stores",
+            {"store_id": e.store_id},
+            {"name": e.name, "region": e.region, "store_type": e.store_type},
+        )
+
+    async def _on_action_defined(self, e: ev.ActionDefined) -> None:
+        await self._upsert("actions", {"action_id": e.action_id}, {"name": e.name})
+        self.catalog.actions[e.action_id] = e.name
+
+    async def _on_campaign_defined(self, e: ev.CampaignDefined) -> None:
+        await self._upsert("campaigns", {"campaign_id": e.campaign_id}, {"name": e.name})
+        self.catalog.campaigns[e.campaign_id] = e.name
+
+    async def _on_actionSeries_defined(self, e: ev.ActionSeriesDefined) -> None:
+        await self._upsert(
+            "action_series", {"action_series_id": e.action_series_id}, {"name": e.name}
+        )
+        self.catalog.series[e.action_series_id] = e.name
+
+    async def _on_survey_defined(self, e: ev.SurveyDefined) -> None:
+        await self._upsert("surveys", {"survey_id": e.survey_id}, {"name": e.name})
+        self.catalog.surveys[e.survey_id] = e.name
+        for section in e.sections:
+            await self._upsert(
+                "survey_sections",
+                {"survey_id": e.survey_id, "section_id": section.section_id},
+                {"name": section.name},
+            )
+            self.catalog.sections[(e.survey_id, section.section_id)] = section.name
+
+    # customers
+
+    async def _on_customer_enrolled(self, e: ev.CustomerEnrolled) -> None:
+        if e.customer_id in self.by_cid:
+            raise EventError("customerId", f"customer {e.customer_id!r} is already enrolled")
+        at = e.occurred_at
+        row = await self.uow.add(
+            "customers",
+            {
+                "customer_id": e.customer_id,
+                "name": e.name,
+                "email": e.email,
+                "mobile": e.mobile,
+                "external_id": None,
+                "opted_in": e.opted_in,
+                "tier": e.tier,
+                "user_role": e.user_role,
+                "group_id": e.group_id,
+                "points_balance": 0,
+                "merged_into_id": None,
+                "enrolled_at": at,
+                "updated_at": at,
+            },
+        )
+        member = Member(row, new=True)
+        self.by_cid[e.customer_id] = member
+        self.by_pk[member.pk] = member
+        for kind, value in (("EMAIL", e.email), ("MOBILE", e.mobile)):
+            if value:
+                await self._identifier(member, at, kind, value, "ADD", "ENROLLMENT", None)
+        if e.tier:
+            await self._tier(member, at, None, e.tier, "Enrollment")
+
+    async def _identifier(
+        self,
+        member: Member,
+        at: dt.datetime,
+        kind: str,
+        value: str,
+        action: str,
+        source: str | None,
+        account: str | None,
+    ) -> None:
+        await self.uow.add(
+            "identifier_changes",
+            {
+                "customer_id": member.pk,
+                "changed_at": at,
+                "identifier_type": kind,
+                "value": value,
+                "action_type": action,
+                "source": source,
+                "account": account,
+            },
+        )
+
+    async def _tier(
+        self,
+        member: Member,
+        at: dt.datetime,
+        from_tier: str | None,
+        to_tier: str,
+        reason: str | None,
+    ) -> None:
+        await self.uow.add(
+            "tier_changes",
+            {
+                "customer_id": member.pk,
+                "changed_at": at,
+                "from_tier": from_tier,
+                "to_tier": to_tier,
+                "reason": reason,
+            },
+        )
+        member.row["tier"] = to_tier
+        member.dirty = True
+
+    async def _on_customer_updated(self, e: ev.CustomerUpdated) -> None:
+        member = self._member(e.customer_id)
+        await self._expire(member, e.occurred_at)
+        given = e.model_fields_set
+        row = member.row
+        for attr, kind in (("email", "EMAIL"), ("mobile", "MOBILE")):
+            value = getattr(e, attr)
+            if attr in given and value and value != row[attr]:
+                await self._identifier(
+                    member, e.occurred_at, kind, value, "ADD", "PROFILE_UPDATE", None
+                )
+        if "tier" in given and e.tier and e.tier != row["tier"]:
+            await self._tier(member, e.occurred_at, row["tier"], e.tier, "Profile update")
+        for attr in ("name", "email", "mobile", "opted_in", "user_role", "group_id"):
+            if attr in given:
+                row[attr] = getattr(e, attr)
+        row["updated_at"] = e.occurred_at
+        member.dirty = True
+
+    async def _on_customer_identifierChanged(self, e: ev.IdentifierChanged) -> None:
+        member = self._member(e.customer_id)
+        await self._expire(member, e.occurred_at)
+        column = {"MOBILE": "mobile", "EMAIL": "email", "EXTERNAL_ID": "external_id"}[
+            e.identifier_type
+        ]
+        if e.identifier_type == "EMAIL" and "@" not in e.value:
+            raise EventError("value", "is not an email address")
+        await self._identifier(
+            member, e.occurred_at, e.identifier_type, e.value, "ADD", e.source, e.account
+        )
+        member.row[column] = e.value
+        member.row["updated_at"] = e.occurred_at
+        member.dirty = True
+
+    async def _on_customer_merged(self, e: ev.CustomerMerged) -> None:
+        survivor = self._member(e.survivor_id, "survivorId")
+        merged = self.by_cid.get(e.merged_id)
+        if merged is None:
+            raise EventError("mergedId", f"unknown customer {e.merged_id!r}")
+        if merged.row["merged_into_id"]:
+            raise EventError("mergedId", f"customer {e.merged_id!r} is already merged")
+        if merged is survivor:
+            raise EventError("mergedId", "must differ from survivorId")
+        at = e.occurred_at
+        await self._expire(survivor, at)
+        await self._expire(merged, at)
+        # Rows already written move in SQL; flush first so none is left behind in the buffer.
+        await self._flush()
+        for name in MEMBER_TABLES:
+            t = table(name)
+            await self.session.execute(
+                update(t)
+                .where(t.c.org_id == self.org.id, t.c.customer_id == merged.pk)
+                .values(
+                    customer_id=survivor.pk,
+                    original_customer_id=text(
+                        f"COALESCE({name}.original_customer_id, {merged.pk})"
+                    ),
+                )
+            )
+        for lot in merged.lots:
+            lot.customer_id = survivor.pk
+            lot.original_customer_id = lot.original_customer_id or merged.pk
+            survivor.add_lot(lot)
+        merged.lots = []
+        moved = merged.balance
+        merged.add_points(-moved)
+        survivor.add_points(moved)
+        for column in ("email", "mobile", "external_id"):
+            if not survivor.row[column] and merged.row[column]:
+                survivor.row[column] = merged.row[column]
+        merged.row["merged_into_id"] = survivor.pk
+        merged.row["updated_at"] = survivor.row["updated_at"] = at
+        await self._identifier(
+            survivor, at, "CUSTOMER_ID", merged.row["customer_id"], "COMBINE", e.source, e.account
+        )
+        await self._identifier(
+            merged, at, "CUSTOMER_ID", survivor.row["customer_id"], "COMBINE", e.source, e.account
+        )
+
+    # points
+
+    def _check_action(self, action_id: int, field_name: str = "actionId") -> None:
+        if action_id not in self.catalog.actions:
+            raise EventError(field_name, f"action {action_id} is not defined")
+
+    def _check_campaign(self, campaign_id: str | None) -> None:
+        if campaign_id is not None and campaign_id not in self.catalog.campaigns:
+            raise EventError("campaignId", f"campaign {campaign_id!r} is not defined")
+
+    def _reason_for(self, action_id: int, campaign_id: str | None, given: str | None) -> str | None:
+        if action_id == ACTION_CAMPAIGN and campaign_id:
+            return self.catalog.campaigns[campaign_id]
+        return given
+
+    async def _on_points_earned(self, e: ev.PointsEarned) -> None:
+        member = self._member(e.customer_id)
+        self._check_action(e.action_id)
+        self._check_campaign(e.campaign_id)
+        if e.action_id == ACTION_CAMPAIGN and e.campaign_id is None:
+            raise EventError("campaignId", "is required for action 1008 (Campaign Benefit)")
+        if e.action_series_id is not None and e.action_series_id not in self.catalog.series:
+            raise EventError(
+                "actionSeriesId", f"action series {e.action_series_id!r} is not defined"
+            )
+        if e.survey_id is not None and e.survey_id not in self.catalog.surveys:
+            raise EventError("surveyId", f"survey {e.survey_id!r} is not defined")
+        if e.section_id is not None:
+            if e.survey_id is None:
+                raise EventError("surveyId", "is required with sectionId")
+            if (e.survey_id, e.section_id) not in self.catalog.sections:
+                raise EventError(
+                    "sectionId", f"section {e.section_id!r} is not part of survey {e.survey_id!r}"
+                )
+        if e.expires_at is not None and e.expires_at <= e.occurred_at:
+            raise EventError("expiresAt", "must be after occurredAt")
+        await self._expire(member, e.occurred_at)
+        reason = self._reason_for(e.action_id, e.campaign_id, e.reason)
+        if e.action_series_id is not None and e.action_id != ACTION_CAMPAIGN:
+            reason = self.catalog.series[e.action_series_id]
+        category = e.category or (
+            Category.PROMOTION.value if e.campaign_id else Category.REGULAR.value
+        )
+        await self._credit(
+            member,
+            ActivityKind.EARN,
+            e.occurred_at,
+            e.action_id,
+            e.points,
+            e.id,
+            expires_at=e.expires_at,
+            category=category,
+            order_id=e.order_id,
+            custom_id=e.custom_id,
+            store_id=e.store_id,
+            source=e.source,
+            reason=reason,
+            campaign_id=e.campaign_id,
+            action_series_id=e.action_series_id,
+            reward_name=e.reward_name,
+            survey_id=e.survey_id,
+            section_id=e.section_id,
+            tracker_value=e.tracker_value,
+            group_points=e.group_points,
+        )
+
+    async def _on_transaction_purchased(self, e: ev.TransactionPurchased) -> None:
+        member = self._member(e.customer_id)
+        action_id = e.action_id if e.action_id is not None else ACTION_PURCHASE
+        self._check_action(action_id)
+        self._check_campaign(e.campaign_id)
+        if action_id == ACTION_CAMPAIGN and e.campaign_id is None:
+            raise EventError("campaignId", "is required for action 1008 (Campaign Benefit)")
+        if (member.pk, e.order_id) in self.purchased:
+            raise EventError(
+                "orderId", f"order {e.order_id!r} is already recorded for this customer"
+            )
+        await self._expire(member, e.occurred_at)
+        self.purchased.add((member.pk, e.order_id))
+        await self.uow.add(
+            "transactions",
+            {
+                "customer_id": member.pk,
+                "type": "PURCHASE",
+                "occurred_at": e.occurred_at,
+                "order_id": e.order_id,
+                "amount": e.amount,
+                "store_id": e.store_id,
+                "source": e.source,
+                "action_id": action_id,
+                "campaign_id": e.campaign_id,
+                "points_earned": e.points_earned,
+                "points_unrecovered": 0,
+                "group_points": e.group_points,
+            },
+        )
+        self.orders_in_unit.add((member.pk, e.order_id))
+        if e.points_earned > 0:
+            await self._credit(
+                member,
+                ActivityKind.EARN,
+                e.occurred_at,
+                action_id,
+                e.points_earned,
+                e.id,
+                category=Category.PROMOTION.value if e.campaign_id else Category.REGULAR.value,
+                order_id=e.order_id,
+                store_id=e.store_id,
+                source=e.source,
+                reason=self._reason_for(action_id, e.campaign_id, None),
+                campaign_id=e.campaign_id,
+                group_points=e.group_points,
+            )
+
+    async def _on_points_redeemed(self, e: ev.PointsRedeemed) -> None:
+        member = self._member(e.customer_id)
+        self._check_action(e.action_id)
+        await self._expire(member, e.occurred_at)
+        if e.points > member.balance:
+            raise EventError("points", f"{e.points} exceeds the balance of {member.balance}")
+        await self._debit(
+            member,
+            ActivityKind.REDEEM,
+            e.occurred_at,
+            e.action_id,
+            e.points,
+            e.id,
+            order_id=e.order_id,
+            store_id=e.store_id,
+            source=e.source,
+        )
+
+    async def _on_points_transferred(self, e: ev.PointsTransferred) -> None:
+        sender = self._member(e.sender_id, "senderId")
+        receiver = self._member(e.receiver_id, "receiverId")
+        if sender is receiver:
+            raise EventError("receiverId", "must differ from senderId")
+        if not sender.row["opted_in"]:
+            raise EventError("senderId", f"customer {e.sender_id!r} has not opted in")
+        if not receiver.row["opted_in"]:
+            raise EventError("receiverId", f"customer {e.receiver_id!r} has not opted in")
+        t = table("points_activities")
+        taken = await self.session.scalar(
+            select(t.c.id)
+            .where(t.c.org_id == self.org.id, t.c.transfer_id == e.transfer_id)
+            .limit(1)
+        )
+        if taken is not None:
+            raise EventError("transferId", f"transfer {e.transfer_id!r} is already recorded")
+        at = e.occurred_at
+        await self._expire(sender, at)
+        await self._expire(receiver, at)
+        if e.points > sender.balance:
+            raise EventError(
+                "points", f"{e.points} exceeds the sender's balance of {sender.balance}"
+            )
+        common = {"transfer_id": e.transfer_id, "program": e.program}
+        await self._debit(
+            sender,
+            ActivityKind.TRANSFER_OUT,
+            at,
+            ACTION_TRANSFER,
+            e.points,
+            e.id,
+            counterparty_id=receiver.pk,
+            **common,
+        )
+        await self._credit(
+            receiver,
+            ActivityKind.TRANSFER_IN,
+            at,
+            ACTION_TRANSFER,
+            e.points,
+            e.id,
+            counterparty_id=sender.pk,
+            **common,
+        )
+
+    async def _on_transaction_returned(self, e: ev.TransactionReturned) -> None:
+        member = self._member(e.customer_id)
+        at = e.occurred_at
+        if (member.pk, e.order_id) in self.orders_in_unit:
+            await self._flush()  # the order's rows must be in the database to be read back
+        order = await self._load_order(member, e.order_id)
+        if not (order.purchase_amount or order.credits or order.redemptions):
+            raise EventError(
+                "orderId", f"unknown order {e.order_id!r} for customer {e.customer_id!r}"
+            )
+        if order.purchase_amount > 0:
+            left = order.purchase_amount - order.returned_amount
+            if e.amount > left + 0.005:
+                raise EventError(
+                    "amount",
+                    f"{e.amount:.2f} exceeds what is left to return on the order ({left:.2f})",
+                )
+            before = order.returned_amount / order.purchase_amount
+            after = min(1.0, (order.returned_amount + e.amount) / order.purchase_amount)
+        else:
+            if order.returned_amount > 0:
+                raise EventError("orderId", f"order {e.order_id!r} is already returned")
+            before, after = 0.0, 1.0
+        await self._expire(member, at)
+        common = {"order_id": e.order_id, "store_id": e.store_id, "source": e.source}
+        # Redeemed points come back first, onto the lots they came from.
+        for redemption in order.redemptions:
+            give_back = proportional_delta(-redemption["points"], before, after)
+            if give_back > 0:
+                await self._restore(member, redemption, order, give_back, at, e.id, common)
+        taken_back = 0
+        unrecovered = 0
+        for (action_id, campaign_id), earned in order.credit_groups().items():
+            due = proportional_delta(earned, before, after)
+            if due <= 0:
+                continue
+            debit = min(due, member.balance)
+            short = due - debit
+            unrecovered += short
+            if debit == 0:
+                continue
+            if action_id == ACTION_CAMPAIGN:
+                name = self.catalog.campaigns.get(campaign_id or "", campaign_id or "")
+                values = {"campaign_id": campaign_id, "reason": f"{name} - Returned"}
+            else:
+                values = {"reason": None}
+            await self._debit(
+                member,
+                ActivityKind.REVERSAL,
+                at,
+                action_id if action_id == ACTION_CAMPAIGN else ACTION_RETURN,
+                debit,
+                e.id,
+                points_unrecovered=short,
+                **common,
+                **values,
+            )
+            taken_back += debit
+        await self.uow.add(
+            "transactions",
+            {
+                "customer_id": member.pk,
+                "type": "RETURN",
+                "occurred_at": at,
+                "order_id": e.order_id,
+                "amount": e.amount,
+                "store_id": e.store_id,
+                "source": e.source,
+                "action_id": ACTION_RETURN,
+                "campaign_id": None,
+                "points_earned": -taken_back,
+                "points_unrecovered": unrecovered,
+                "group_points": None,
+            },
+        )
+        self.orders_in_unit.add((member.pk, e.order_id))
+
+    async def _restore(
+        self,
+        member: Member,
+        redemption: dict[str, Any],
+        order: _Order,
+        amount: int,
+        at: dt.datetime,
+        event_id: str,
+        common: dict[str, Any],
+    ) -> None:
+        await self._activity(
+            member,
+            ActivityKind.RESTORE,
+            at,
+            ACTION_RETURN,
+            amount,
+            event_id,
+            redemption_id=redemption["id"],
+            **common,
+        )
+        redemption["points_reversed"] += amount
+        self.uow.changed("points_activities", redemption)
+        member.add_points(amount)
+        left = amount
+        lapsed: list[LotState] = []
+        for part in order.consumptions.get(redemption["id"], []):
+            if left == 0:
+                break
+            give = min(part["points"] - part["restored"], left)
+            if give <= 0:
+                continue
+            left -= give
+            part["restored"] += give
+            self.uow.changed("lot_consumptions", part)
+            lot = self.lots_by_id.get(part["lot_id"])
+            if lot is None:
+                lot = _lot_from_row(part["lot"])
+                self.lots_by_id[lot.id] = lot
+            lot.customer_id = member.pk
+            was_open = lot.remaining > 0
+            lot.remaining += give
+            lot.dirty = True
+            if not was_open:
+                member.add_lot(lot)
+            if lot.expires_at <= at and lot not in lapsed:
+                lapsed.append(lot)
+        assert left == 0, "a redemption cannot give back more than it consumed"
+        member.lots.sort(key=LotState.sort_key)
+        if lapsed:
+            # The part of a restored lot whose expiry has passed expires at once.
+            await self._expire_lots(member, lapsed, at)
+
+    async def _load_order(self, member: Member, order_id: str) -> _Order:
+        s, org = self.session, self.org.id
+        tx = table("transactions")
+        rows = await s.execute(
+            select(tx.c.type, tx.c.amount).where(
+                tx.c.org_id == org, tx.c.customer_id == member.pk, tx.c.order_id == order_id
+            )
+        )
+        order = _Order()
+        for r in rows:
+            if r.type == "PURCHASE":
+                order.purchase_amount += r.amount
+            else:
+                order.returned_amount += r.amount
+        pa = table("points_activities")
+        rows = await s.execute(
+            select(
+                pa.c.id,
+                pa.c.kind,
+                pa.c.action_id,
+                pa.c.campaign_id,
+                pa.c.points,
+                pa.c.points_reversed,
+            )
+            .where(pa.c.org_id == org, pa.c.customer_id == member.pk, pa.c.order_id == order_id)
+            .where(pa.c.kind.in_([ActivityKind.EARN.value, ActivityKind.REDEEM.value]))
+            .order_by(pa.c.id)
+        )
+        for r in rows.mappings():
+            if r["kind"] == ActivityKind.EARN.value:
+                order.credits.append(dict(r))
+            else:
+                order.redemptions.append(dict(r))
+        if order.redemptions:
+            lc, lots = table("lot_consumptions"), table("lots")
+            rows = await s.execute(
+                select(lc, *[c.label("l__" + c.name) for c in lots.columns])
+                .join(lots, lots.c.id == lc.c.lot_id)
+                .where(
+                    lc.c.org_id == org, lc.c.activity_id.in_([r["id"] for r in order.redemptions])
+                )
+                .order_by(lc.c.id)
+            )
+            for r in rows.mappings():
+                part = {c.name: r[c.name] for c in lc.columns}
+                part["lot"] = {c.name: r["l__" + c.name] for c in lots.columns}
+                order.consumptions.setdefault(part["activity_id"], []).append(part)
+        return order
+
+    # other history
+
+    async def _on_tier_changed(self, e: ev.TierChanged) -> None:
+        member = self._member(e.customer_id)
+        await self._expire(member, e.occurred_at)
+        await self._tier(
+            member, e.occurred_at, e.from_tier or member.row["tier"], e.to_tier, e.reason
+        )
+
+    async def _on_coupon_issued(self, e: ev.CouponIssued) -> None:
+        member = self._member(e.customer_id)
+        if e.coupon_id in self.coupons:
+            raise EventError("couponId", f"coupon {e.coupon_id!r} is already issued")
+        if e.expires_at is not None and e.expires_at <= e.occurred_at:
+            raise EventError("expiresAt", "must be after occurredAt")
+        await self._expire(member, e.occurred_at)
+        self.coupons[e.coupon_id] = await self.uow.add(
+            "coupons",
+            {
+                "customer_id": member.pk,
+                "coupon_id": e.coupon_id,
+                "code": e.code,
+                "series": e.series,
+                "issued_at": e.occurred_at,
+                "expires_at": e.expires_at,
+                "resend_count": 0,
+            },
+        )
+
+    async def _on_coupon_redeemed(self, e: ev.CouponRedeemed) -> None:
+        coupon = self.coupons.get(e.coupon_id)
+        if coupon is None:
+            raise EventError("couponId", f"unknown coupon {e.coupon_id!r}")
+        if coupon["redeemed_at"] is not None:
+            raise EventError("couponId", f"coupon {e.coupon_id!r} is already redeemed")
+        if coupon["expires_at"] is not None and coupon["expires_at"] <= e.occurred_at:
+            raise EventError(
+                "couponId", f"coupon {e.coupon_id!r} expired at {coupon['expires_at'].isoformat()}"
+            )
+        await self._load_members_by_pk({coupon["customer_id"]})
+        owner = self.by_pk[coupon["customer_id"]]
+        while owner.row["merged_into_id"]:
+            owner = self.by_pk[owner.row["merged_into_id"]]
+        await self._expire(owner, e.occurred_at)
+        coupon.update(redeemed_at=e.occurred_at, order_id=e.order_id, store_id=e.store_id)
+        self.uow.changed("coupons", coupon)
+
+    async def _on_communication_sent(self, e: ev.CommunicationSent) -> None:
+        member = self._member(e.customer_id)
+        if e.message_id in self.messages:
+            raise EventError("messageId", f"message {e.message_id!r} is already recorded")
+        self.messages[e.message_id] = await self.uow.add(
+            "communications",
+            {
+                "customer_id": member.pk,
+                "message_id": e.message_id,
+                "channel": e.channel,
+                "subject": e.subject,
+                "preview": e.preview,
+                "status": e.status,
+                "account": e.account,
+                "sent_at": e.occurred_at,
+                "status_changed_at": None,
+            },
+        )
+
+    async def _on_communication_statusChanged(self, e: ev.CommunicationStatusChanged) -> None:
+        message = self.messages.get(e.message_id)
+        if message is None:
+            raise EventError("messageId", f"unknown message {e.message_id!r}")
+        message.update(status=e.status, status_changed_at=e.occurred_at)
+        self.uow.changed("communications", message)
+
+    async def _on_event_tracked(self, e: ev.EventTracked) -> None:
+        member = self._member(e.customer_id)
+        await self.uow.add(
+            "behavioral_events",
+            {
+                "customer_id": member.pk,
+                "tracking_id": e.tracking_id,
+                "event": e.event,
+                "source": e.source,
+                "account_id": e.account_id,
+                "till_code": e.till_code,
+                "attributes": e.attributes,
+                "occurred_at": e.occurred_at,
+            },
+        )
+
+    async def _on_lead_created(self, e: ev.LeadEvent) -> None:
+        member = self._member(e.customer_id)
+        if e.lead_id in self.leads:
+            raise EventError("leadId", f"lead {e.lead_id!r} already exists")
+        self.leads[e.lead_id] = await self.uow.add(
+            "leads",
+            {
+                "customer_id": member.pk,
+                "lead_id": e.lead_id,
+                "lead_type": e.lead_type,
+                "lead_for": e.lead_for,
+                "status": e.status,
+                "sub_status": e.sub_status,
+                "created_at": e.occurred_at,
+                "updated_at": e.occurred_at,
+                "last_follow_up_at": e.last_follow_up_at,
+                "next_follow_up_at": e.next_follow_up_at,
+                "extended_fields": e.extended_fields,
+            },
+        )
+
+    async def _on_lead_updated(self, e: ev.LeadEvent) -> None:
+        member = self._member(e.customer_id)
+        lead = self.leads.get(e.lead_id)
+        if lead is None:
+            raise EventError("leadId", f"unknown lead {e.lead_id!r}")
+        owner = self.by_pk.get(lead["customer_id"])
+        while owner is not None and owner.row["merged_into_id"]:
+            owner = self.by_pk.get(owner.row["merged_into_id"])
+        if owner is not None and owner is not member:
+            raise EventError("customerId", f"lead {e.lead_id!r} belongs to another customer")
+        for attr in e.model_fields_set & {
+            "lead_type",
+            "lead_for",
+            "status",
+            "sub_status",
+            "last_follow_up_at",
+            "next_follow_up_at",
+            "extended_fields",
+        }:
+            lead[attr] = getattr(e, attr)
+        lead["updated_at"] = e.occurred_at
+        self.uow.changed("leads", lead)
+
+    async def _on_segment_changed(self, e: ev.SegmentChanged) -> None:
+        member = self._member(e.customer_id)
+        await self.uow.add(
+            "segment_changes",
+            {
+                "customer_id": member.pk,
+                "changed_at": e.occurred_at,
+                "segment": e.segment,
+                "from_partition": e.from_partition,
+                "to_partition": e.to_partition,
+            },
+        )
+
+
+@dataclass
+class _Order:
+    """What a return needs to know of an order, read back from the database."""
+
+    purchase_amount: float = 0.0
+    returned_amount: float = 0.0
+    credits: list[dict[str, Any]] = field(default_factory=list)
+    redemptions: list[dict[str, Any]] = field(default_factory=list)
+    consumptions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def credit_groups(self) -> dict[tuple[int, str | None], int]:
+        """Points earned on the order: per campaign for 1008, everything else as one group."""
+        groups: dict[tuple[int, str | None], int] = {}
+        for credit in self.credits:
+            if credit["action_id"] == ACTION_CAMPAIGN:
+                key = (ACTION_CAMPAIGN, credit["campaign_id"])
+            else:
+                key = (ACTION_RETURN, None)
+            groups[key] = groups.get(key, 0) + credit["points"]
+        return groups
+
+
+def _lot_from_row(r: Any) -> LotState:
+    return LotState(
+        id=r["id"],
+        customer_id=r["customer_id"],
+        activity_id=r["activity_id"],
+        earned_at=r["earned_at"],
+        expires_at=r["expires_at"],
+        points=r["points"],
+        remaining=r["remaining"],
+        original_customer_id=r["original_customer_id"],
+    )
+
+
+def _parts(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+async def _chunks(
+    items: Iterable[tuple[int, Any]] | AsyncIterable[tuple[int, Any]], size: int
+) -> AsyncIterable[list[tuple[int, Any]]]:
+    chunk: list[tuple[int, Any]] = []
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    else:
+        for item in items:
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk

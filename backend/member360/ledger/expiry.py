@@ -1,0 +1,36 @@
+"""Expiry of due lots for every organization: after each import and, while serving, on a timer."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from member360.db import Database
+from member360.ingest.importer import Importer
+from member360.orgs.service import all_org_ids, get_org
+
+log = logging.getLogger("member360.expiry")
+
+
+async def expire_all(db: Database, now: dt.datetime | None = None) -> int:
+    """Expires every due lot of every organization; returns the points expired."""
+    now = now or dt.datetime.now(dt.UTC)
+    total = 0
+    for org_id in await all_org_ids(db):
+        org = await get_org(db, org_id=org_id)
+        total += await Importer(db, org).expire_due(now)
+    return total
+
+
+async def expiry_loop(db: Database, interval: float) -> None:
+    while True:
+        try:
+            expired = await expire_all(db)
+            if expired:
+                log.info("expired %d points", expired)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a failed sweep must not stop the next one
+            log.exception("expiry sweep failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,141 @@
+"""The points ledger: signed activities, the lots credits create, and what each debit consumed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Column, Date, ForeignKey, Index, String, text
+from sqlmodel import Field, SQLModel
+
+from member360.db import BigId, UTCDateTime, tenant_table
+from member360.orgs.models import org_fk
+
+
+class ActivityKind(StrEnum):
+    EARN = "EARN"  # points.earned, transaction.purchased
+    REDEEM = "REDEEM"  # points.redeemed
+    REVERSAL = "REVERSAL"  # debit of points earned on a returned order
+    RESTORE = "RESTORE"  # credit giving back points redeemed against a returned order
+    EXPIRY = "EXPIRY"  # lots reaching their expiry
+    TRANSFER_OUT = "TRANSFER_OUT"
+    TRANSFER_IN = "TRANSFER_IN"
+
+
+CREDIT_KINDS = (ActivityKind.EARN, ActivityKind.RESTORE, ActivityKind.TRANSFER_IN)
+
+
+class Category(StrEnum):
+    REGULAR = "REGULAR"
+    PROMOTION = "PROMOTION"
+    TRACKER = "TRACKER"
+
+
+def customer_fk() -> Column:  # type: ignore[type-arg]
+    return Column(BigId, ForeignKey("customers.id"), nullable=False)
+
+
+@tenant_table
+class PointsActivity(SQLModel, table=True):
+    __tablename__ = "points_activities"
+    __table_args__ = (
+        # Newest-first history of one member; id breaks ties in application order.
+        Index("ix_points_activities_customer_time", "customer_id", "occurred_at", "id"),
+        Index("ix_points_activities_customer_order", "customer_id", "order_id"),
+        Index("ix_points_activities_org_day", "org_id", "local_date"),
+        Index(
+            "ix_points_activities_transfer",
+            "org_id",
+            "transfer_id",
+            postgresql_where=text("transfer_id IS NOT NULL"),
+            sqlite_where=text("transfer_id IS NOT NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    org_id: int = org_fk()
+    customer_id: int = Field(sa_column=customer_fk())
+    # The member this row belonged to before a merge moved it.
+    original_customer_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    event_id: str | None = None
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    category: str = Field(default=Category.REGULAR, sa_column=Column(String(16), nullable=False))
+    occurred_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # Calendar day of occurred_at in the org's time zone, kept for the per-day report.
+    local_date: dt.date = Field(sa_column=Column(Date, nullable=False))
+    action_id: int
+    points: int  # signed: credits > 0, debits < 0, never 0
+    order_id: str | None = None
+    custom_id: str | None = None
+    store_id: str | None = None
+    source: str | None = None
+    reason: str | None = None
+    campaign_id: str | None = None
+    action_series_id: str | None = None
+    reward_name: str | None = None
+    survey_id: str | None = None
+    section_id: str | None = None
+    tracker_value: float | None = None
+    group_points: int | None = None
+    transfer_id: str | None = None
+    program: str | None = None
+    counterparty_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    # Credits: when the lot they created expires.
+    expires_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    # Redemptions: points given back by returns of the order.
+    points_reversed: int = 0
+    # Reversals: points the balance could not cover.
+    points_unrecovered: int = 0
+    # Restores: the redemption they give back.
+    redemption_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+
+
+@tenant_table
+class Lot(SQLModel, table=True):
+    __tablename__ = "lots"
+    __table_args__ = (
+        Index(
+            "ix_lots_open_by_customer",
+            "customer_id",
+            "expires_at",
+            postgresql_where=text("remaining > 0"),
+            sqlite_where=text("remaining > 0"),
+        ),
+        Index(
+            "ix_lots_open_by_expiry",
+            "org_id",
+            "expires_at",
+            postgresql_where=text("remaining > 0"),
+            sqlite_where=text("remaining > 0"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    org_id: int = org_fk()
+    customer_id: int = Field(sa_column=customer_fk())
+    original_customer_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+    activity_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("points_activities.id"), nullable=False)
+    )
+    earned_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    points: int
+    remaining: int
+
+
+@tenant_table
+class LotConsumption(SQLModel, table=True):
+    __tablename__ = "lot_consumptions"
+    __table_args__ = (Index("ix_lot_consumptions_activity", "activity_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    org_id: int = org_fk()
+    activity_id: int = Field(
+        sa_column=Column(BigId, ForeignKey("points_activities.id"), nullable=False)
+    )
+    lot_id: int = Field(sa_column=Column(BigId, ForeignKey("lots.id"), nullable=False))
+    points: int
+    # Of `points`, how many a return has since given back to the lot.
+    restored: int = 0

@@ -1,0 +1,49 @@
+"""Imports every table so the metadata (Alembic, tests) sees the whole schema."""
+
+from member360.auth.models import ApiKey
+from member360.customers.models import Customer
+from member360.history.models import (
+    BehavioralEvent,
+    Communication,
+    Coupon,
+    IdentifierChange,
+    Lead,
+    SegmentChange,
+    TierChange,
+    Transaction,
+)
+from member360.ingest.models import IngestedEvent
+from member360.ledger.models import Lot, LotConsumption, PointsActivity
+from member360.orgs.models import (
+    Action,
+    ActionSeries,
+    Campaign,
+    Organization,
+    Store,
+    Survey,
+    SurveySection,
+)
+
+__all__ = [
+    "Action",
+    "ActionSeries",
+    "ApiKey",
+    "BehavioralEvent",
+    "Campaign",
+    "Communication",
+    "Coupon",
+    "Customer",
+    "IdentifierChange",
+    "IngestedEvent",
+    "Lead",
+    "Lot",
+    "LotConsumption",
+    "Organization",
+    "PointsActivity",
+    "SegmentChange",
+    "Store",
+    "Survey",
+    "SurveySection",
+    "TierChange",
+    "Transaction",
+]
