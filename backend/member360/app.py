@@ -29,8 +29,10 @@ log = logging.getLogger("member360")
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    async def get_context(self, request: Any, response: Any = None) -> Context:
-        state = request.scope["state"]
+    async def get_context(self, request: Any, response: Any = None) -> Context | None:
+        state = request.scope.get("state") or {}
+        if "principal" not in state:
+            return None  # only the explorer page gets past AuthGate without a principal
         return make_context(state["db"], state["principal"])
 
     def encode_json(self, data: object) -> bytes:
