@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    any_,
+    event,
+    literal,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -123,6 +135,18 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def one_of(column: Any, values: Sequence[Any], dialect: str) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL as `= ANY(array)`.
+
+    One array parameter keeps the statement text (and so its prepared plan) the same whatever
+    the number of values, and lets the planner use the composite indexes.
+    """
+    if dialect == "postgresql":
+        kind = BigInteger() if values and isinstance(next(iter(values)), int) else String()
+        return column == any_(literal(list(values), ARRAY(kind)))
+    return column.in_(list(values))
 
 
 def tenant_table(cls: type) -> type:

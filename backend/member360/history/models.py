@@ -28,6 +28,7 @@ class Transaction(SQLModel, table=True):
     __table_args__ = (
         Index("ix_transactions_customer_time", "customer_id", "occurred_at", "id"),
         Index("ix_transactions_customer_order", "customer_id", "order_id"),
+        Index("ix_transactions_org_order", "org_id", "order_id"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))

@@ -11,6 +11,7 @@ make the re-run skip what was applied).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from member360.db import Database
+from member360.db import Database, one_of
 from member360.ingest import schemas as ev
 from member360.ingest.schemas import EventError, parse_event
 from member360.ingest.unit import UnitOfWork, table
@@ -186,6 +187,10 @@ class Importer:
             text("UPDATE organizations SET ledger_version = ledger_version + 1 WHERE id = :id"),
             {"id": self.org.id},
         )
+        if session.bind.dialect.name == "postgresql":
+            # Tables grow fast during an import: a plan cached while they were small (a scan)
+            # would stay in use, so each batch's lookups are planned with their real sizes.
+            await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         self.session = session
         self.uow = UnitOfWork(session, self.org.id)
         self.by_cid: dict[str, Member] = {}
@@ -230,9 +235,11 @@ class Importer:
         s, org = self.session, self.org.id
         ids = [e.id for e in events]
         t = table("ingested_events")
-        for part in _parts(ids):
+        for part in self._parts(ids):
             rows = await s.scalars(
-                select(t.c.event_id).where(t.c.org_id == org, t.c.event_id.in_(part))
+                select(t.c.event_id).where(
+                    t.c.org_id == org, one_of(t.c.event_id, part, self.uow.dialect)
+                )
             )
             self.seen.update(rows)
         cids: set[str] = set()
@@ -241,8 +248,8 @@ class Importer:
         lead_ids: set[str] = set()
         purchase_orders: set[str] = set()
         for e in events:
-            for attr in ("customer_id", "sender_id", "receiver_id", "survivor_id", "merged_id"):
-                value = getattr(e, attr, None)
+            for attr in _member_fields(type(e)):
+                value = getattr(e, attr)
                 if value is not None:
                     cids.add(value)
             if isinstance(e, ev.CouponIssued | ev.CouponRedeemed):
@@ -260,10 +267,12 @@ class Importer:
         owners = {row["customer_id"] for row in self.coupons.values()}
         await self._load_members_by_pk(owners)
         t = table("transactions")
-        for part in _parts(list(purchase_orders)):
+        for part in self._parts(list(purchase_orders)):
             rows = await s.execute(
                 select(t.c.customer_id, t.c.order_id).where(
-                    t.c.org_id == org, t.c.type == "PURCHASE", t.c.order_id.in_(part)
+                    t.c.org_id == org,
+                    t.c.type == "PURCHASE",
+                    one_of(t.c.order_id, part, self.uow.dialect),
                 )
             )
             self.purchased.update((r.customer_id, r.order_id) for r in rows)
@@ -271,9 +280,9 @@ class Importer:
     async def _rows_by(self, name: str, key: str, values: set[str]) -> dict[str, dict[str, Any]]:
         t = table(name)
         found: dict[str, dict[str, Any]] = {}
-        for part in _parts(list(values)):
+        for part in self._parts(list(values)):
             rows = await self.session.execute(
-                select(t).where(t.c.org_id == self.org.id, t.c[key].in_(part))
+                select(t).where(t.c.org_id == self.org.id, one_of(t.c[key], part, self.uow.dialect))
             )
             for r in rows.mappings():
                 found[r[key]] = dict(r)
@@ -282,20 +291,22 @@ class Importer:
     async def _load_members_by_cid(self, cids: set[str]) -> None:
         missing = [c for c in cids if c not in self.by_cid]
         t = table("customers")
-        for part in _parts(missing):
+        for part in self._parts(missing):
             rows = await self.session.execute(
-                select(t).where(t.c.org_id == self.org.id, t.c.customer_id.in_(part))
+                select(t).where(
+                    t.c.org_id == self.org.id, one_of(t.c.customer_id, part, self.uow.dialect)
+                )
             )
-            await self._adopt_members([dict(r) for r in rows.mappings()])
+            await self._adopt_members([r._asdict() for r in rows])
 
     async def _load_members_by_pk(self, pks: set[int]) -> None:
         missing = [p for p in pks if p not in self.by_pk]
         t = table("customers")
-        for part in _parts(missing):
+        for part in self._parts(missing):
             rows = await self.session.execute(
-                select(t).where(t.c.org_id == self.org.id, t.c.id.in_(part))
+                select(t).where(t.c.org_id == self.org.id, one_of(t.c.id, part, self.uow.dialect))
             )
-            await self._adopt_members([dict(r) for r in rows.mappings()])
+            await self._adopt_members([r._asdict() for r in rows])
 
     async def _adopt_members(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -306,10 +317,12 @@ class Importer:
             self.by_cid[m.row["customer_id"]] = m
         lots = table("lots")
         rows_by_pk = [m.pk for m in members]
-        for part in _parts(rows_by_pk):
+        for part in self._parts(rows_by_pk):
             result = await self.session.execute(
                 select(lots).where(
-                    lots.c.org_id == self.org.id, lots.c.customer_id.in_(part), lots.c.remaining > 0
+                    lots.c.org_id == self.org.id,
+                    one_of(lots.c.customer_id, part, self.uow.dialect),
+                    lots.c.remaining > 0,
                 )
             )
             for r in result.mappings():
@@ -320,6 +333,10 @@ class Importer:
             m.lots.sort(key=LotState.sort_key)
         survivors = {m.row["merged_into_id"] for m in members if m.row["merged_into_id"]}
         await self._load_members_by_pk(survivors)
+
+    def _parts(self, values: list[Any]) -> Iterable[list[Any]]:
+        # SQLite caps bound parameters per statement; PostgreSQL takes one array parameter.
+        return _parts(values, 500 if self.uow.dialect == "sqlite" else 20_000)
 
     def _member(self, customer_id: str, field_name: str = "customerId") -> Member:
         member = self.by_cid.get(customer_id)
@@ -1189,6 +1206,13 @@ class _Order:
                 key = (ACTION_RETURN, None)
             groups[key] = groups.get(key, 0) + credit["points"]
         return groups
+
+
+@functools.cache
+def _member_fields(kind: type[ev.Event]) -> tuple[str, ...]:
+    """The fields of an event type that name a member."""
+    names = ("customer_id", "sender_id", "receiver_id", "survivor_id", "merged_id")
+    return tuple(n for n in names if n in kind.model_fields)
 
 
 def _lot_from_row(r: Any) -> LotState:

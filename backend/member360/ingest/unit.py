@@ -6,6 +6,8 @@ one executemany update, in foreign-key order.
 
 from __future__ import annotations
 
+import json
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select, text, update
@@ -70,13 +72,19 @@ def table(name: str) -> Table:
     return metadata.tables[name]
 
 
+_BLANKS: dict[str, dict[str, Any]] = {}
+
+
 def blank_row(name: str) -> dict[str, Any]:
     """A row with every column, defaults filled, for uniform executemany parameters."""
-    row: dict[str, Any] = {}
-    for column in table(name).columns:
-        default = column.default.arg if column.default is not None else None
-        row[column.name] = None if callable(default) else default
-    return row
+    blank = _BLANKS.get(name)
+    if blank is None:
+        blank = {}
+        for column in table(name).columns:
+            default = column.default.arg if column.default is not None else None
+            blank[column.name] = None if callable(default) else default
+        _BLANKS[name] = blank
+    return dict(blank)
 
 
 class UnitOfWork:
@@ -135,21 +143,100 @@ class UnitOfWork:
         for name in FLUSH_ORDER:
             rows = self._new[name]
             if rows:
-                await self.session.execute(table(name).insert(), rows)
+                if self.dialect == "postgresql":
+                    await self._copy(name, rows)
+                else:
+                    await self.session.execute(table(name).insert(), rows)
                 rows.clear()
                 self._new_ids[name].clear()
             dirty = self._dirty.get(name)
             if dirty:
-                cols = UPDATE_COLUMNS[name]
-                t = table(name)
-                stmt = (
-                    update(t)
-                    .where(t.c.id == bindparam("u_id"))
-                    .values({c: bindparam(f"u_{c}") for c in cols})
-                )
-                params = [
-                    {"u_id": row["id"], **{f"u_{c}": row[c] for c in cols}}
-                    for row in dirty.values()
-                ]
-                await self.session.execute(stmt, params)
+                if self.dialect == "postgresql":
+                    await self._update_from_arrays(name, list(dirty.values()))
+                else:
+                    await self._update_many(name, list(dirty.values()))
                 dirty.clear()
+
+    async def _update_many(self, name: str, rows: list[dict[str, Any]]) -> None:
+        cols = UPDATE_COLUMNS[name]
+        t = table(name)
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("u_id"))
+            .values({c: bindparam(f"u_{c}") for c in cols})
+        )
+        params = [{"u_id": row["id"], **{f"u_{c}": row[c] for c in cols}} for row in rows]
+        await self.session.execute(stmt, params)
+
+    async def _driver(self) -> Any:
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        return raw.driver_connection
+
+    async def _copy(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL: COPY the rows in, in this transaction (far cheaper than INSERTs)."""
+        columns = [c.name for c in table(name).columns]
+        json_columns = [c.name for c in table(name).columns if _is_json(c)]
+        if json_columns:
+            rows = [
+                {**row, **{c: None if row[c] is None else json.dumps(row[c]) for c in json_columns}}
+                for row in rows
+            ]
+        pick = itemgetter(*columns)
+        records = [pick(row) for row in rows]
+        await (await self._driver()).copy_records_to_table(name, records=records, columns=columns)
+
+    async def _update_from_arrays(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL: one UPDATE … FROM unnest(arrays) for every changed row of a table."""
+        cols = UPDATE_COLUMNS[name]
+        t = table(name)
+        types = [_pg_type(t.c[c]) for c in cols]
+        unnest = ", ".join(f"${i + 2}::{kind}[]" for i, kind in enumerate(types))
+        names = ", ".join(cols)
+        sets = ", ".join(
+            f"{c} = v.{c}::jsonb" if kind == "text" and _is_json(t.c[c]) else f"{c} = v.{c}"
+            for c, kind in zip(cols, types, strict=True)
+        )
+        sql = (
+            f"UPDATE {name} SET {sets} FROM unnest($1::bigint[], {unnest}) AS v(id, {names}) "
+            f"WHERE {name}.id = v.id"
+        )
+        convert = [_pg_value(t.c[c]) for c in cols]
+        arrays = [[row["id"] for row in rows]] + [
+            [f(row[c]) for row in rows] for c, f in zip(cols, convert, strict=True)
+        ]
+        await (await self._driver()).execute(sql, *arrays)
+
+
+def _is_json(column: Any) -> bool:
+    return "JSON" in type(column.type).__name__ or "JSON" in repr(column.type)
+
+
+def _pg_type(column: Any) -> str:
+    from sqlalchemy import BigInteger, Boolean, Date, Float, Integer
+
+    from member360.db import UTCDateTime
+
+    kind = column.type
+    if _is_json(column):
+        return "text"
+    if isinstance(kind, UTCDateTime):
+        return "timestamptz"
+    if isinstance(kind, Boolean):
+        return "boolean"
+    if isinstance(kind, Date):
+        return "date"
+    if isinstance(kind, Float):
+        return "float8"
+    if isinstance(kind, BigInteger):
+        return "bigint"
+    if isinstance(kind, Integer):
+        return "bigint" if column.primary_key else "integer"
+    return "text"
+
+
+def _pg_value(column: Any) -> Any:
+    """How a Python value is handed to asyncpg directly (JSON as text, instants in UTC)."""
+    if _is_json(column):
+        return lambda v: None if v is None else json.dumps(v)
+    return lambda v: v

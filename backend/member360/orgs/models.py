@@ -41,9 +41,9 @@ EXTENDED_ATTRIBUTES = (
 
 
 def org_fk() -> Any:
-    return Field(
-        sa_column=Column(BigId, ForeignKey("organizations.id"), nullable=False, index=True)
-    )
+    # No index of its own: every tenant table has composite indexes led by org_id, and a lone
+    # org_id index tempts PostgreSQL into scanning a whole organization.
+    return Field(sa_column=Column(BigId, ForeignKey("organizations.id"), nullable=False))
 
 
 class Organization(SQLModel, table=True):
