@@ -131,3 +131,22 @@ async def test_merge_moves_history_and_resolves_merged_ids(db: Database, org: Or
     assert await balance(db, org, "gone") == 0
     moved = [a for a in await activities(db, org, "keep") if a["original_customer_id"] is not None]
     assert [a["points"] for a in moved] == [15]
+
+
+async def test_concurrent_imports_of_one_org_are_serialised(db: Database, org: OrgInfo) -> None:
+    import asyncio
+
+    from tests.factories import ledger_totals
+
+    first = [make_customer(f"a{i}", when=at(0)) for i in range(30)] + [
+        earn(f"a{i}", 5, when=at(1)) for i in range(30)
+    ]
+    second = [make_customer(f"b{i}", when=at(0)) for i in range(30)] + [
+        earn(f"b{i}", 7, when=at(1)) for i in range(30)
+    ]
+    outcomes = await asyncio.gather(ingest(db, org, *first), ingest(db, org, *second))
+    assert [o.error for o in outcomes] == [None, None]
+    assert [o.applied for o in outcomes] == [60, 60]
+    totals = await ledger_totals(db, org)
+    assert len(totals) == 60
+    assert all(bal == act == lots for _, bal, act, lots in totals)
