@@ -21,6 +21,8 @@ from strawberry.asgi import GraphQL
 from member360.auth.keys import KeyResolver
 from member360.config import Settings, get_settings
 from member360.db import Database
+from member360.exports.jobs import JobRunner
+from member360.exports.routes import download_endpoint
 from member360.graphql.context import Context, make_context
 from member360.graphql.schema import schema
 from member360.ledger.expiry import expiry_loop
@@ -33,7 +35,10 @@ class GraphQLApp(GraphQL[Context, None]):
         state = request.scope.get("state") or {}
         if "principal" not in state:
             return None  # only the explorer page gets past AuthGate without a principal
-        return make_context(state["db"], state["principal"])
+        context = make_context(state["db"], state["principal"], state["settings"])
+        context.queue = state.get("queue")
+        state["context"] = context  # AuthGate closes its session after the response
+        return context
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -46,10 +51,14 @@ class AuthGate:
     paste the demo key into its headers.
     """
 
-    def __init__(self, app: GraphQLApp, db: Database, keys: KeyResolver) -> None:
+    def __init__(
+        self, app: GraphQLApp, db: Database, keys: KeyResolver, settings: Settings
+    ) -> None:
         self.app = app
         self.db = db
         self.keys = keys
+        self.settings = settings
+        self.queue: Any = None  # the procrastinate app, when jobs go to workers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
@@ -82,7 +91,14 @@ class AuthGate:
         scope.setdefault("state", {})
         scope["state"]["principal"] = principal
         scope["state"]["db"] = self.db
-        await self.app(scope, receive, send)
+        scope["state"]["settings"] = self.settings
+        scope["state"]["queue"] = self.queue
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context = scope["state"].pop("context", None)
+            if context is not None:
+                await context.aclose()
 
 
 def create_app(
@@ -98,7 +114,7 @@ def create_app(
     graphql_app = GraphQLApp(
         schema, graphql_ide="graphiql" if settings.env != "production" else None
     )
-    gate = AuthGate(graphql_app, database, keys)
+    gate = AuthGate(graphql_app, database, keys, settings)
 
     async def livez(_: Request) -> Response:
         return PlainTextResponse("ok")
@@ -121,22 +137,38 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        task = None
-        if background and not settings.external_workers:
-            task = asyncio.create_task(expiry_loop(database, settings.expiry_interval_seconds))
+        tasks = []
+        queue_app = None
+        if settings.job_queue == "procrastinate":
+            # Workers run jobs and expiry; this process only defers jobs to them.
+            from member360.exports.queue import make_app
+
+            queue_app = make_app(settings)
+            await queue_app.open_async()
+            gate.queue = queue_app
+        elif background and not settings.external_workers:
+            # The embedded default: expiry and export jobs run inside the API process.
+            tasks.append(
+                asyncio.create_task(expiry_loop(database, settings.expiry_interval_seconds))
+            )
+            tasks.append(asyncio.create_task(JobRunner(database, settings).run_forever()))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if queue_app is not None:
+                await queue_app.close_async()
             if owns_db:
                 await database.dispose()
 
     app = Starlette(
         routes=[
             Route("/graphql", gate, methods=["GET", "POST"]),
+            Route("/exports/{token}", download_endpoint(database, settings)),
             Route("/livez", livez),
             Route("/readyz", readyz),
             Route("/", home),

@@ -64,16 +64,26 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command()
 def worker() -> None:
-    """Run the ledger's expiry sweep (and background jobs) outside the API processes."""
-    from member360.ledger.expiry import expiry_loop
+    """Run export jobs and the expiry sweep outside the API processes (the scaled deployment)."""
 
     async def go() -> None:
+        settings = get_settings()
         db = await _migrated()
-        click.echo(
-            f"worker: expiring due lots every {get_settings().expiry_interval_seconds:.0f} s"
-        )
         try:
-            await expiry_loop(db, get_settings().expiry_interval_seconds)
+            if settings.job_queue == "procrastinate":
+                from member360.exports.queue import run_worker
+
+                click.echo("worker: running export jobs and expiry from the procrastinate queue")
+                await run_worker(db, settings)
+            else:
+                from member360.exports.jobs import JobRunner
+                from member360.ledger.expiry import expiry_loop
+
+                click.echo("worker: polling export jobs; expiring due lots every minute")
+                await asyncio.gather(
+                    JobRunner(db, settings).run_forever(),
+                    expiry_loop(db, settings.expiry_interval_seconds),
+                )
         finally:
             await db.dispose()
 

@@ -26,6 +26,22 @@ class Settings(BaseSettings):
     import_batch_size: int = 2000
     # Set when `member360 worker` processes run jobs, so API processes do not run them too.
     external_workers: bool = False
+    # How export jobs travel: "embedded" (runners poll the job table; the default) or
+    # "procrastinate" (PostgreSQL only: API processes defer, `member360 worker` runs them).
+    job_queue: str = "embedded"
+    # Export links stay valid this long.
+    export_link_days: float = 7.0
+    # Data rows per sheet before a new sheet starts (Excel's limit less the header row).
+    export_sheet_rows: int = 1_048_575
+    # Seconds a job runner holds a job before another may take it over (renewed while running).
+    job_lease_seconds: float = 60.0
+    # Seconds between job runner polls when it is idle.
+    job_poll_seconds: float = 1.0
+    # Attempts before a failing job ends FAILED; retries back off 2, 4, 8 … times this.
+    job_max_attempts: int = 5
+    job_backoff_seconds: float = 5.0
+    # Members without an email get coupon resends by SMS through this gateway (HTTP POST).
+    sms_gateway_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -23,7 +23,8 @@ def alembic_config(url: str | None = None) -> Config:
 def _upgrade(connection: Connection) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    # "heads": independent branches (e.g. report indexes, export tables) all apply.
+    command.upgrade(cfg, "heads")
 
 
 async def migrate(db: Database) -> None:

@@ -2,6 +2,7 @@
 
 from member360.auth.models import ApiKey
 from member360.customers.models import Customer
+from member360.exports.models import AuditEvent, ExportJob
 from member360.history.models import (
     BehavioralEvent,
     Communication,
@@ -28,11 +29,13 @@ __all__ = [
     "Action",
     "ActionSeries",
     "ApiKey",
+    "AuditEvent",
     "BehavioralEvent",
     "Campaign",
     "Communication",
     "Coupon",
     "Customer",
+    "ExportJob",
     "IdentifierChange",
     "IngestedEvent",
     "Lead",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint, text
+from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from member360.db import BigId, UTCDateTime, tenant_table
@@ -37,3 +37,14 @@ class Customer(SQLModel, table=True):
     )
     enrolled_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+# Substring search (PostgreSQL, pg_trgm): the member search and the All Interactions report's
+# name, email and contentText filters, which match `lower(column) LIKE '%…%'`.
+for _column in ("name", "email", "mobile", "customer_id", "user_role"):
+    Index(
+        f"ix_customers_{_column}_trgm",
+        func.lower(Customer.__table__.c[_column]).label(_column),  # type: ignore[attr-defined]
+        postgresql_using="gin",
+        postgresql_ops={_column: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")

@@ -28,17 +28,15 @@ def _bad(message: str) -> GraphQLError:
 async def _follow_merges(info: strawberry.Info, row: Any) -> Any:
     """A merged member's ids resolve to the member it was merged into."""
     ctx = info.context
-    async with ctx.db.session(ctx.org_id) as s:
-        for _ in range(16):
-            if row is None or row.merged_into_id is None:
-                return row
-            row = (
-                await s.execute(
-                    select(customers).where(
-                        customers.c.org_id == ctx.org_id, customers.c.id == row.merged_into_id
-                    )
-                )
-            ).one_or_none()
+    for _ in range(16):
+        if row is None or row.merged_into_id is None:
+            return row
+        rows = await ctx.loaders.fetch(
+            select(customers).where(
+                customers.c.org_id == ctx.org_id, customers.c.id == row.merged_into_id
+            )
+        )
+        row = rows[0] if rows else None
     return row
 
 
@@ -83,16 +81,13 @@ class CustomerQuery:
             cond = c.mobile == mobile
         else:
             cond = func.lower(c.email) == str(email).lower()
-        async with ctx.db.session(ctx.org_id) as s:
-            rows = (
-                await s.execute(
-                    # A live member wins over one merged away that shares the identifier.
-                    select(customers)
-                    .where(c.org_id == ctx.org_id, cond)
-                    .order_by(c.merged_into_id.is_not(None), c.id)
-                    .limit(1)
-                )
-            ).all()
+        rows = await ctx.loaders.fetch(
+            # A live member wins over one merged away that shares the identifier.
+            select(customers)
+            .where(c.org_id == ctx.org_id, cond)
+            .order_by(c.merged_into_id.is_not(None), c.id)
+            .limit(1)
+        )
         row = await _follow_merges(info, rows[0] if rows else None)
         return Customer.from_row(row, info) if row is not None else None
 
@@ -125,8 +120,7 @@ class CustomerQuery:
         if cursor is not None:
             stmt = stmt.where(tuple_(c.name, c.id) > tuple_(*cursor))
         stmt = stmt.order_by(c.name, c.id).limit(size + 1)
-        async with ctx.db.session(ctx.org_id) as s:
-            rows = (await s.execute(stmt)).all()
+        rows = await ctx.loaders.fetch(stmt)
         return connection(
             rows[:size],
             len(rows) > size,

@@ -2,28 +2,65 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql import GraphQLError
 from member360.auth.keys import Principal
-from member360.db import Database
-from member360.graphql.paging import PagedHistoryLoader, RowsByKeyLoader
+from member360.config import Settings
+from member360.db import Database, TenantNotBound
+from member360.graphql.paging import HistorySpec, PagedHistoryLoader, RowsByKeyLoader
 from member360.history import loaders as history
 from member360.ledger import loaders as ledger
 
 
 class Loaders:
-    """Every dataloader of one request, created on first use (`<thing>_by_<key>`)."""
+    """Every dataloader of one request, created on first use (`<thing>_by_<key>`).
+
+    The request's reads share one session (one pooled connection) and take turns on it: the
+    loaders of a page dispatch together, and a connection per batch would need a dozen
+    connections per request where one, used in turn, is faster.
+    """
 
     def __init__(self, db: Database, org_id: int) -> None:
         self.db = db
         self.org_id = org_id
+        self.dialect = db.dialect
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
 
-    def _paged(self, spec: object) -> PagedHistoryLoader:
-        return PagedHistoryLoader(self.db, self.org_id, spec)  # type: ignore[arg-type]
+    async def fetch(self, stmt: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
+        """Runs a read on the request's session.
+
+        Prebuilt statements bind the organization as `:org_id`; those go straight to the
+        session's connection (skipping the ORM layer, a third of a small query's cost) once
+        the bound value is checked to be this request's organization. Anything else goes
+        through the session and its fail-closed tenant guard.
+        """
+        async with self._lock:
+            if self._session is None:
+                self._session = self.db.session(self.org_id)
+            if params and "org_id" in params:
+                if params["org_id"] != self.org_id:
+                    raise TenantNotBound("a read bound another organization than the request's")
+                connection = await self._session.connection()
+                return (await connection.execute(stmt, params)).all()
+            return (await self._session.execute(stmt, params or {})).all()
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _paged(self, spec: HistorySpec) -> PagedHistoryLoader:
+        return PagedHistoryLoader(self.fetch, self.org_id, self.dialect, spec)
 
     @cached_property
     def activity_by_customer(self) -> PagedHistoryLoader:
@@ -80,13 +117,17 @@ class Loaders:
     @cached_property
     def breakup_by_activity(self) -> RowsByKeyLoader:
         return RowsByKeyLoader(
-            self.db, self.org_id, ledger.breakup_statement, lambda r: r.activity_id
+            self.fetch, self.org_id, self.dialect, ledger.breakup_statement, lambda r: r.activity_id
         )
 
     @cached_property
     def open_lots_by_customer(self) -> RowsByKeyLoader:
         return RowsByKeyLoader(
-            self.db, self.org_id, ledger.open_lots_statement, lambda r: r.customer_id
+            self.fetch,
+            self.org_id,
+            self.dialect,
+            ledger.open_lots_statement,
+            lambda r: r.customer_id,
         )
 
 
@@ -95,6 +136,8 @@ class Context:
     db: Database
     principal: Principal
     loaders: Loaders
+    settings: Settings
+    queue: Any = None  # procrastinate app when export jobs go to `member360 worker` processes
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
@@ -109,6 +152,9 @@ class Context:
     def pii(self) -> bool:
         return self.principal.can("pii:read")
 
+    async def aclose(self) -> None:
+        await self.loaders.aclose()
+
     def require(self, scope: str) -> None:
         if not self.principal.can(scope):
             raise GraphQLError(
@@ -116,5 +162,7 @@ class Context:
             )
 
 
-def make_context(db: Database, principal: Principal) -> Context:
-    return Context(db=db, principal=principal, loaders=Loaders(db, principal.org.id))
+def make_context(db: Database, principal: Principal, settings: Settings) -> Context:
+    return Context(
+        db=db, principal=principal, loaders=Loaders(db, principal.org.id), settings=settings
+    )

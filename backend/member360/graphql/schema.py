@@ -6,8 +6,12 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
 from member360.customers.queries import CustomerQuery
+from member360.exports.mutations import ExportMutation
+from member360.exports.types import ExportQuery
+from member360.history.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
 from member360.orgs.types import Organization, Viewer, organization_of
+from member360.reports.queries import ReportQuery
 
 
 @strawberry.type
@@ -28,12 +32,12 @@ class OrgQuery:
 
 
 @strawberry.type
-class Query(OrgQuery, CustomerQuery):
+class Query(OrgQuery, CustomerQuery, ReportQuery, ExportQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IngestMutation):
+class Mutation(IngestMutation, ExportMutation, CouponMutation):
     pass
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 
-from member360.graphql.paging import HistorySpec
+from member360.graphql.paging import HistorySpec, member_in
 from member360.ingest.unit import table
 
 activities = table("points_activities")
@@ -65,7 +66,8 @@ TRANSFERS = HistorySpec(
 TIER_HISTORY = HistorySpec(table("tier_changes"), "changed_at")
 
 
-def breakup_statement(org_id: int, activity_ids: Sequence[int]) -> Select[Any]:
+@functools.cache
+def breakup_statement(dialect: str) -> Select[Any]:
     """The lots each redemption consumed, with the reason the lot was earned for."""
     credit = activities.alias("credit")
     return (
@@ -82,12 +84,18 @@ def breakup_statement(org_id: int, activity_ids: Sequence[int]) -> Select[Any]:
             actions,
             and_(actions.c.org_id == credit.c.org_id, actions.c.action_id == credit.c.action_id),
         )
-        .where(consumptions.c.org_id == org_id, consumptions.c.activity_id.in_(activity_ids))
+        .where(
+            consumptions.c.org_id == bindparam("org_id"),
+            member_in(consumptions.c.activity_id, dialect),
+        )
         .order_by(consumptions.c.id)
     )
 
 
-def open_lots_statement(org_id: int, customer_pks: Sequence[int]) -> Select[Any]:
+@functools.cache
+def open_lots_statement(dialect: str) -> Select[Any]:
     return select(lots.c.customer_id, lots.c.expires_at, lots.c.remaining).where(
-        lots.c.org_id == org_id, lots.c.customer_id.in_(customer_pks), lots.c.remaining > 0
+        lots.c.org_id == bindparam("org_id"),
+        member_in(lots.c.customer_id, dialect),
+        lots.c.remaining > 0,
     )

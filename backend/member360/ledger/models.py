@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    func,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from member360.db import BigId, UTCDateTime, tenant_table
@@ -23,6 +33,39 @@ class ActivityKind(StrEnum):
 
 
 CREDIT_KINDS = (ActivityKind.EARN, ActivityKind.RESTORE, ActivityKind.TRANSFER_IN)
+
+# The activity's own text columns of the All Interactions report (its contentText search).
+SEARCH_COLUMNS = (
+    "order_id",
+    "custom_id",
+    "reward_name",
+    "reason",
+    "source",
+    "store_id",
+    "survey_id",
+    "section_id",
+)
+
+
+def activity_search_text(t: Any) -> ColumnElement[str]:
+    """lower() of the search columns joined by newlines: one value for one trigram index.
+
+    PostgreSQL only (SQLite keeps the same text in an FTS5 table, migration 0002). Queries must
+    build it with this function so that it matches the index expression; every constant is a
+    literal, not a parameter, for the same reason. A search term never holds a newline, so a
+    match is a match inside one column.
+    """
+    sep = func.chr(text("10"))
+    empty = text("''")
+    parts: list[Any] = []
+    for name in SEARCH_COLUMNS:
+        if parts:
+            parts.append(sep)
+        parts.append(func.coalesce(t.c[name], empty))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(part)
+    return func.lower(joined)
 
 
 class Category(StrEnum):
@@ -42,7 +85,27 @@ class PointsActivity(SQLModel, table=True):
         # Newest-first history of one member; id breaks ties in application order.
         Index("ix_points_activities_customer_time", "customer_id", "occurred_at", "id"),
         Index("ix_points_activities_customer_order", "customer_id", "order_id"),
-        Index("ix_points_activities_org_day", "org_id", "local_date"),
+        # The All Interactions report: its rows in key order (day, member, action, order,
+        # custom id), so a page streams out of a backward scan and stops when full; points
+        # make the totals an index-only scan.
+        Index(
+            "ix_points_activities_report",
+            "org_id",
+            "local_date",
+            "customer_id",
+            "action_id",
+            "order_id",
+            "custom_id",
+            "points",
+        ),
+        # The report's source drop-down (a loose index scan) and sender/receiver text search.
+        Index("ix_points_activities_org_source", "org_id", "source"),
+        Index(
+            "ix_points_activities_counterparty",
+            "counterparty_id",
+            postgresql_where=text("counterparty_id IS NOT NULL"),
+            sqlite_where=text("counterparty_id IS NOT NULL"),
+        ),
         Index(
             "ix_points_activities_transfer",
             "org_id",
@@ -90,6 +153,15 @@ class PointsActivity(SQLModel, table=True):
     points_unrecovered: int = 0
     # Restores: the redemption they give back.
     redemption_id: int | None = Field(default=None, sa_column=Column(BigId, nullable=True))
+
+
+# The report's contentText search on PostgreSQL (SQLite: the FTS5 table of migration 0002).
+Index(
+    "ix_points_activities_text_trgm",
+    activity_search_text(PointsActivity.__table__).label("search_text"),  # type: ignore[attr-defined]
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
 
 
 @tenant_table

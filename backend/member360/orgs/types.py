@@ -4,6 +4,7 @@ import strawberry
 from sqlalchemy import select
 
 from member360.ingest.unit import table
+from member360.reports.interactions import distinct_sources
 
 
 @strawberry.type
@@ -64,6 +65,13 @@ class Organization:
                 Store(store_id=r.store_id, name=r.name, region=r.region, store_type=r.store_type)
                 for r in rows
             ]
+
+    @strawberry.field(
+        description="Distinct sources of the organization's points activities (the report's "
+        "source drop-down)."
+    )
+    async def sources(self, info: strawberry.Info) -> list[str]:
+        return await distinct_sources(info.context.db, info.context.org_id)
 
     @strawberry.field
     async def campaigns(self, info: strawberry.Info) -> list[Campaign]:

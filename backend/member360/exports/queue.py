@@ -1,0 +1,126 @@
+"""The scaled deployment's job transport: procrastinate on PostgreSQL.
+
+With `M360_JOB_QUEUE=procrastinate`, API processes defer one procrastinate task per export job
+and `member360 worker` processes run them (and the minute's expiry sweep). The `export_jobs` row
+stays the source of truth: the task claims its job with the same lease as the embedded runner,
+so a job never runs twice at once, and a periodic sweep re-defers jobs whose retry is due or
+whose lease lapsed because a worker died.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy import or_, select
+
+from member360.config import Settings
+from member360.db import ALL_ORGS, Database
+from member360.exports.jobs import JobRunner
+from member360.exports.models import ExportJob, JobStatus
+from member360.ledger.expiry import expire_all
+
+log = logging.getLogger("member360.queue")
+
+QUEUE = "exports"
+
+
+def conninfo(database_url: str) -> str:
+    """psycopg wants the plain libpq URL of the same database."""
+    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://"):
+        if database_url.startswith(prefix):
+            return "postgresql://" + database_url.removeprefix(prefix)
+    return database_url
+
+
+def make_app(settings: Settings) -> App:
+    app = App(connector=PsycopgConnector(conninfo=conninfo(settings.database_url)))
+
+    @app.task(name="member360.run_export", queue=QUEUE, pass_context=True)
+    async def run_export(context: JobContext, job_id: int) -> None:
+        db: Database = context.additional_context["db"]
+        runner: JobRunner = context.additional_context["runner"]
+        job = await runner.claim(job_id)
+        if job is None:
+            return  # done, or held by another worker's live lease
+        await runner.execute(job)
+        await defer_if_due(app, db, job_id)
+
+    @app.periodic(cron="* * * * *", periodic_id="member360.sweep")
+    @app.task(
+        name="member360.sweep", queue=QUEUE, queueing_lock="member360.sweep", pass_context=True
+    )
+    async def sweep(context: JobContext, timestamp: int) -> None:
+        db: Database = context.additional_context["db"]
+        runner: JobRunner = context.additional_context["runner"]
+        await expire_all(db)
+        await redefer_stranded(app, db)
+        while await runner.run_notifications_once():
+            pass
+
+    return app
+
+
+async def defer_export(app: App, job_id: int, run_after: dt.datetime | None = None) -> None:
+    task = app.tasks["member360.run_export"]
+    try:
+        await task.configure(queueing_lock=f"export-{job_id}", schedule_at=run_after).defer_async(
+            job_id=job_id
+        )
+    except AlreadyEnqueued:
+        pass  # a task for this job is already waiting
+
+
+async def defer_if_due(app: App, db: Database, job_id: int) -> None:
+    """After a failed attempt the job is QUEUED again with its backoff: schedule that retry."""
+    async with db.session(ALL_ORGS) as session:
+        row = (
+            await session.execute(
+                select(ExportJob.status, ExportJob.run_after).where(ExportJob.id == job_id)
+            )
+        ).one_or_none()  # type: ignore[arg-type, call-overload]
+    if row is not None and row.status == JobStatus.QUEUED:
+        await defer_export(app, job_id, row.run_after)
+
+
+async def redefer_stranded(app: App, db: Database) -> int:
+    """Queued jobs with no task (a failed defer) and jobs whose worker died: defer them again."""
+    now = dt.datetime.now(dt.UTC)
+    async with db.session(ALL_ORGS) as session:
+        ids = (
+            await session.scalars(
+                select(ExportJob.id).where(  # type: ignore[call-overload]
+                    or_(
+                        (ExportJob.status == JobStatus.QUEUED) & (ExportJob.run_after <= now),  # type: ignore[arg-type]
+                        (ExportJob.status == JobStatus.RUNNING) & (ExportJob.lease_until < now),  # type: ignore[arg-type, operator]
+                    )
+                )
+            )
+        ).all()
+    for job_id in ids:
+        await defer_export(app, job_id)
+    return len(ids)
+
+
+async def ensure_schema(app: App) -> None:
+    """Applies procrastinate's schema once (its own tables, beside ours)."""
+    exists = await app.connector.execute_query_one_async(
+        query="SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+    )
+    if not exists["present"]:
+        await app.schema_manager.apply_schema_async()
+
+
+async def run_worker(db: Database, settings: Settings, **options: Any) -> None:
+    app = make_app(settings)
+    async with app.open_async():
+        await ensure_schema(app)
+        await redefer_stranded(app, db)
+        await app.run_worker_async(
+            queues=[QUEUE],
+            additional_context={"db": db, "runner": JobRunner(db, settings)},
+            **options,
+        )

@@ -1,0 +1,335 @@
+"""What each customer tab exports: its on-screen columns and every row, newest first.
+
+The rows come from the same statements the GraphQL tabs page through (graphql/paging.py), with
+no page limit, so a tab's workbook shows exactly what the tab shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import strawberry
+from sqlalchemy import select
+
+from member360.db import Database
+from member360.graphql.paging import HistorySpec, PageKey, history_statement
+from member360.history import loaders as history
+from member360.history.types import PERSONAL_IDENTIFIERS, WITHHELD
+from member360.ingest.unit import table
+from member360.ledger import loaders as ledger
+
+
+@strawberry.enum
+class CustomerTab(Enum):
+    POINTS_REDEMPTIONS = "POINTS_REDEMPTIONS"
+    POINTS_EXPIRY_SCHEDULE = "POINTS_EXPIRY_SCHEDULE"
+    POINTS_EXPIRED = "POINTS_EXPIRED"
+    POINTS_TIER_HISTORY = "POINTS_TIER_HISTORY"
+    POINTS_PROMOTIONS = "POINTS_PROMOTIONS"
+    POINTS_LOYALTY_TRACKER = "POINTS_LOYALTY_TRACKER"
+    POINTS_TRANSFERS = "POINTS_TRANSFERS"
+    POINTS_ACTIVITY = "POINTS_ACTIVITY"
+    COUPONS_ISSUED = "COUPONS_ISSUED"
+    COUPONS_REDEMPTIONS = "COUPONS_REDEMPTIONS"
+    TRANSACTIONS = "TRANSACTIONS"
+    INTERACTIONS = "INTERACTIONS"
+    BEHAVIORAL_EVENTS = "BEHAVIORAL_EVENTS"
+    LEADS = "LEADS"
+    SEGMENT_HISTORY = "SEGMENT_HISTORY"
+    IDENTIFIER_HISTORY = "IDENTIFIER_HISTORY"
+
+
+@dataclass(frozen=True)
+class TabColumn:
+    title: str
+    kind: str  # text | int | float | date | datetime | bool
+    value: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class TabExport:
+    title: str
+    columns: Sequence[TabColumn]
+    spec: HistorySpec | None
+    variant: str | None = None
+
+
+def _col(title: str, kind: str, attr: str) -> TabColumn:
+    return TabColumn(title, kind, lambda r: getattr(r, attr))
+
+
+def _coupon_status(row: Any) -> str:
+    if row.redeemed_at is not None:
+        return "REDEEMED"
+    if row.expires_at is not None and row.expires_at <= dt.datetime.now(dt.UTC):
+        return "EXPIRED"
+    return "ACTIVE"
+
+
+ACTIVITY_COLUMNS = (
+    _col("Date", "datetime", "occurred_at"),
+    _col("Action ID", "int", "action_id"),
+    TabColumn("Action", "text", lambda r: r.action_name or str(r.action_id)),
+    _col("Points", "int", "points"),
+    TabColumn("Running Balance", "int", lambda r: int(r.running_balance)),
+    _col("Order ID", "text", "order_id"),
+    _col("Reason", "text", "reason"),
+    _col("Source", "text", "source"),
+    _col("Store ID", "text", "store_id"),
+    _col("Expires At", "datetime", "expires_at"),
+)
+COUPON_COLUMNS = (
+    _col("Coupon ID", "text", "coupon_id"),
+    _col("Code", "text", "code"),
+    _col("Series", "text", "series"),
+    _col("Issued At", "datetime", "issued_at"),
+    _col("Expires At", "datetime", "expires_at"),
+    TabColumn("Status", "text", _coupon_status),
+    _col("Redeemed At", "datetime", "redeemed_at"),
+    _col("Order ID", "text", "order_id"),
+    _col("Store ID", "text", "store_id"),
+    _col("Resend Count", "int", "resend_count"),
+)
+
+TABS: dict[CustomerTab, TabExport] = {
+    CustomerTab.POINTS_REDEMPTIONS: TabExport(
+        "Points — Redemptions",
+        (
+            _col("Redeemed At", "datetime", "occurred_at"),
+            TabColumn("Points Redeemed", "int", lambda r: -r.points),
+            _col("Points Reversed", "int", "points_reversed"),
+            _col("Order ID", "text", "order_id"),
+            _col("Store ID", "text", "store_id"),
+            _col("Source", "text", "source"),
+        ),
+        ledger.REDEMPTIONS,
+    ),
+    CustomerTab.POINTS_EXPIRY_SCHEDULE: TabExport(
+        "Points — Expiry Schedule",
+        (_col("Expires On", "date", "expires_on"), _col("Points", "int", "points")),
+        None,
+    ),
+    CustomerTab.POINTS_EXPIRED: TabExport(
+        "Points — Expired",
+        (
+            _col("Expired At", "datetime", "occurred_at"),
+            TabColumn("Points", "int", lambda r: -r.points),
+        ),
+        ledger.EXPIRED,
+    ),
+    CustomerTab.POINTS_TIER_HISTORY: TabExport(
+        "Points — Tier History",
+        (
+            _col("Changed At", "datetime", "changed_at"),
+            _col("From Tier", "text", "from_tier"),
+            _col("To Tier", "text", "to_tier"),
+            _col("Reason", "text", "reason"),
+        ),
+        ledger.TIER_HISTORY,
+    ),
+    CustomerTab.POINTS_PROMOTIONS: TabExport(
+        "Points — Promotions", ACTIVITY_COLUMNS, ledger.ACTIVITY, "PROMOTION"
+    ),
+    CustomerTab.POINTS_LOYALTY_TRACKER: TabExport(
+        "Points — Loyalty Tracker",
+        (*ACTIVITY_COLUMNS, _col("Tracker Value", "float", "tracker_value")),
+        ledger.ACTIVITY,
+        "TRACKER",
+    ),
+    CustomerTab.POINTS_TRANSFERS: TabExport(
+        "Points — Transfers",
+        (
+            _col("Transferred At", "datetime", "occurred_at"),
+            TabColumn("Type", "text", lambda r: "DEDUCTION" if r.points < 0 else "ADDITION"),
+            _col("Transfer ID", "text", "transfer_id"),
+            TabColumn(
+                "From",
+                "text",
+                lambda r: r.self_customer_id if r.points < 0 else r.counterparty_customer_id,
+            ),
+            TabColumn(
+                "To",
+                "text",
+                lambda r: r.counterparty_customer_id if r.points < 0 else r.self_customer_id,
+            ),
+            _col("Program", "text", "program"),
+            TabColumn("Points", "int", lambda r: abs(r.points)),
+        ),
+        ledger.TRANSFERS,
+    ),
+    CustomerTab.POINTS_ACTIVITY: TabExport(
+        "Points — All Activity", ACTIVITY_COLUMNS, ledger.ACTIVITY
+    ),
+    CustomerTab.COUPONS_ISSUED: TabExport(
+        "Coupons — Issued", COUPON_COLUMNS, history.COUPONS_ISSUED
+    ),
+    CustomerTab.COUPONS_REDEMPTIONS: TabExport(
+        "Coupons — Redemptions", COUPON_COLUMNS, history.COUPON_REDEMPTIONS
+    ),
+    CustomerTab.TRANSACTIONS: TabExport(
+        "Transactions",
+        (
+            _col("Date", "datetime", "occurred_at"),
+            _col("Type", "text", "type"),
+            _col("Order ID", "text", "order_id"),
+            _col("Amount", "float", "amount"),
+            _col("Store ID", "text", "store_id"),
+            _col("Source", "text", "source"),
+            _col("Points Earned", "int", "points_earned"),
+            _col("Points Unrecovered", "int", "points_unrecovered"),
+        ),
+        history.TRANSACTIONS,
+    ),
+    CustomerTab.INTERACTIONS: TabExport(
+        "Interactions",
+        (
+            _col("Sent At", "datetime", "sent_at"),
+            _col("Channel", "text", "channel"),
+            _col("Message ID", "text", "message_id"),
+            _col("Subject", "text", "subject"),
+            _col("Preview", "text", "preview"),
+            _col("Status", "text", "status"),
+            _col("Status Changed At", "datetime", "status_changed_at"),
+            _col("Account", "text", "account"),
+        ),
+        history.INTERACTIONS,
+    ),
+    CustomerTab.BEHAVIORAL_EVENTS: TabExport(
+        "Behavioral Events",
+        (
+            _col("Date", "datetime", "occurred_at"),
+            _col("Event", "text", "event"),
+            _col("Tracking ID", "text", "tracking_id"),
+            _col("Source", "text", "source"),
+            _col("Account ID", "text", "account_id"),
+            TabColumn(
+                "Till Code",
+                "text",
+                lambda r: (
+                    str(r.attributes["tillCode"])
+                    if isinstance(r.attributes, dict)
+                    and r.attributes.get("tillCode") not in (None, "")
+                    else r.till_code
+                ),
+            ),
+        ),
+        history.BEHAVIORAL_EVENTS,
+    ),
+    CustomerTab.LEADS: TabExport(
+        "Leads",
+        (
+            _col("Lead ID", "text", "lead_id"),
+            _col("Type", "text", "lead_type"),
+            _col("For", "text", "lead_for"),
+            _col("Status", "text", "status"),
+            _col("Sub Status", "text", "sub_status"),
+            _col("Created At", "datetime", "created_at"),
+            _col("Updated At", "datetime", "updated_at"),
+            _col("Last Follow-up", "datetime", "last_follow_up_at"),
+            _col("Next Follow-up", "datetime", "next_follow_up_at"),
+        ),
+        history.LEADS,
+    ),
+    CustomerTab.SEGMENT_HISTORY: TabExport(
+        "Segment History",
+        (
+            _col("Changed At", "datetime", "changed_at"),
+            _col("Segment", "text", "segment"),
+            _col("From Partition", "text", "from_partition"),
+            _col("To Partition", "text", "to_partition"),
+        ),
+        history.SEGMENT_HISTORY,
+    ),
+    CustomerTab.IDENTIFIER_HISTORY: TabExport(
+        "Identifier Change History",
+        (
+            _col("Changed At", "datetime", "changed_at"),
+            _col("Identifier Type", "text", "identifier_type"),
+            _col("Value", "text", "value"),
+            _col("Action", "text", "action_type"),
+            _col("Source", "text", "source"),
+            _col("Account", "text", "account"),
+        ),
+        history.IDENTIFIER_HISTORY,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _Bucket:
+    expires_on: dt.date
+    points: int
+
+
+async def tab_batches(
+    db: Database,
+    org_id: int,
+    tz: ZoneInfo,
+    customer_pk: int,
+    tab: CustomerTab,
+    *,
+    pii: bool,
+    batch: int = 2000,
+) -> AsyncIterator[list[list[Any]]]:
+    """Every row of one member's tab as cell values, in batches, newest first.
+
+    Email and mobile values in the identifier history are withheld unless the requester could
+    read personal data.
+    """
+    export = TABS[tab]
+    if export.spec is None:  # the expiry schedule is computed from open lots, not paged
+        async with db.session(org_id) as session:
+            rows = (
+                await session.execute(
+                    ledger.open_lots_statement(db.dialect), {"org_id": org_id, "pks": [customer_pk]}
+                )
+            ).all()
+        buckets: dict[dt.date, int] = {}
+        for row in rows:
+            day = row.expires_at.astimezone(tz).date()
+            buckets[day] = buckets.get(day, 0) + row.remaining
+        yield [[b, p] for b, p in sorted(buckets.items())]
+        return
+    stmt, params = history_statement(
+        export.spec,
+        org_id,
+        [customer_pk],
+        PageKey(customer_pk, 10**9, None, export.variant),
+        db.dialect,
+    )
+    async with db.session(org_id) as session:
+        result = await session.stream(stmt, params)
+        async for chunk in result.partitions(batch):
+            values = [[column.value(row) for column in export.columns] for row in chunk]
+            if tab is CustomerTab.IDENTIFIER_HISTORY and not pii:
+                for row, cells in zip(chunk, values, strict=True):
+                    if row.identifier_type in PERSONAL_IDENTIFIERS:
+                        cells[2] = WITHHELD
+            yield values
+
+
+async def customer_pk_for(db: Database, org_id: int, customer_id: str) -> int | None:
+    t = table("customers")
+    async with db.session(org_id) as session:
+        row = (
+            await session.execute(
+                select(t.c.id, t.c.merged_into_id).where(
+                    t.c.org_id == org_id, t.c.customer_id == customer_id
+                )
+            )
+        ).one_or_none()
+        # A merged member's exports are the survivor's.
+        while row is not None and row.merged_into_id is not None:
+            row = (
+                await session.execute(
+                    select(t.c.id, t.c.merged_into_id).where(
+                        t.c.org_id == org_id, t.c.id == row.merged_into_id
+                    )
+                )
+            ).one_or_none()
+    return None if row is None else int(row.id)

@@ -1,0 +1,173 @@
+"""GraphQL surface of exports: request one, follow its job, list the org's jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from enum import Enum
+from typing import Any
+
+import strawberry
+from sqlalchemy import select, tuple_
+
+from graphql import GraphQLError
+from member360.exports.jobs import ExportRequestError, request_export
+from member360.exports.links import download_url
+from member360.exports.models import ExportJob as ExportJobRow
+from member360.exports.models import JobStatus
+from member360.exports.tabs import CustomerTab, customer_pk_for
+from member360.graphql.relay import (
+    Connection,
+    connection,
+    decode_time_cursor,
+    encode_cursor,
+    page_size,
+)
+from member360.ledger.types import local
+
+log = logging.getLogger("member360.exports")
+
+
+@strawberry.enum
+class ExportStatus(Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@strawberry.enum
+class ExportDelivery(Enum):
+    DOWNLOAD = "DOWNLOAD"
+    EMAIL = "EMAIL"
+
+
+@strawberry.input
+class CustomerTabExport:
+    customer_id: str
+    tab: CustomerTab
+
+
+@strawberry.type
+class ExportJob:
+    id: strawberry.ID
+    kind: str
+    status: ExportStatus
+    delivery: ExportDelivery
+    email: str | None
+    row_count: int | None
+    download_url: str | None = strawberry.field(
+        description="Signed link, present once SUCCEEDED and until it expires."
+    )
+    expires_at: dt.datetime | None
+    error: str | None
+    attempts: int
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: ExportJobRow, info: strawberry.Info) -> ExportJob:
+        ctx = info.context
+        tz = ctx.tz
+        url = None
+        if row.status == JobStatus.SUCCEEDED and (
+            row.expires_at is None or row.expires_at > ctx.now
+        ):
+            url = download_url(ctx.settings, row.public_id, row.org_id)
+        return cls(
+            id=strawberry.ID(row.public_id),
+            kind=row.kind,
+            status=ExportStatus(row.status),
+            delivery=ExportDelivery(row.delivery),
+            email=row.email,
+            row_count=row.row_count,
+            download_url=url,
+            expires_at=local(row.expires_at, tz),
+            error=row.error,
+            attempts=row.attempts,
+            created_at=row.created_at.astimezone(tz),
+            finished_at=local(row.finished_at, tz),
+        )
+
+
+def _bad(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+@strawberry.type
+class ExportQuery:
+    @strawberry.field
+    async def export_job(self, info: strawberry.Info, id: strawberry.ID) -> ExportJob | None:
+        ctx = info.context
+        ctx.require("exports:write")
+        async with ctx.db.session(ctx.org_id) as session:
+            row = (
+                await session.execute(
+                    select(ExportJobRow).where(
+                        ExportJobRow.org_id == ctx.org_id,  # type: ignore[arg-type]
+                        ExportJobRow.public_id == str(id),  # type: ignore[arg-type]
+                    )
+                )
+            ).scalar_one_or_none()
+        return None if row is None else ExportJob.from_row(row, info)
+
+    @strawberry.field(description="The organization's export jobs, newest first.")
+    async def export_jobs(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[ExportJob]:
+        ctx = info.context
+        ctx.require("exports:write")
+        size = page_size(first)
+        stmt = select(ExportJobRow).where(ExportJobRow.org_id == ctx.org_id)  # type: ignore[arg-type]
+        cursor = decode_time_cursor(after)
+        if cursor is not None:
+            stmt = stmt.where(tuple_(ExportJobRow.created_at, ExportJobRow.id) < tuple_(*cursor))  # type: ignore[arg-type]
+        stmt = stmt.order_by(ExportJobRow.created_at.desc(), ExportJobRow.id.desc()).limit(size + 1)  # type: ignore[attr-defined, union-attr]
+        async with ctx.db.session(ctx.org_id) as session:
+            rows = list((await session.execute(stmt)).scalars())
+        return connection(
+            rows[:size],
+            len(rows) > size,
+            lambda r: ExportJob.from_row(r, info),
+            lambda r: encode_cursor(r.created_at, r.id),
+            cursor is not None,
+        )
+
+
+async def request_export_field(
+    info: strawberry.Info,
+    *,
+    kind: str,
+    params: dict[str, Any],
+    delivery: ExportDelivery,
+    email: str | None,
+) -> ExportJob:
+    ctx = info.context
+    try:
+        job = await request_export(
+            ctx.db,
+            ctx.settings,
+            ctx.principal,
+            kind=kind,
+            params=params,
+            delivery=delivery.value,
+            email=email,
+        )
+    except ExportRequestError as exc:
+        raise _bad(str(exc)) from None
+    if ctx.queue is not None:
+        from member360.exports.queue import defer_export
+
+        try:
+            await defer_export(ctx.queue, job.id)
+        except Exception:  # the job is recorded: the workers' sweep defers it within a minute
+            log.exception("deferring export %s failed", job.public_id)
+    return ExportJob.from_row(job, info)
+
+
+async def check_customer_tab(info: strawberry.Info, tab: CustomerTabExport) -> dict[str, Any]:
+    ctx = info.context
+    ctx.require("customers:read")
+    if await customer_pk_for(ctx.db, ctx.org_id, tab.customer_id) is None:
+        raise _bad(f"customerTab.customerId: unknown customer {tab.customer_id!r}")
+    return {"customerId": tab.customer_id, "tab": tab.tab.value}

@@ -1,0 +1,121 @@
+"""Paths, database URLs and the manifest a generated data set leaves for `bench.run`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DATA = BENCH / "data"  # git-ignored: databases, import files, manifests
+RESULTS = BENCH / "results"  # git-ignored: raw wrk output, profiles, results JSON
+VENV_BIN = ROOT / ".venv" / "bin"
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+DEFAULT_PG_DB = "m360_bench"
+DEFAULT_SQLITE = DATA / "bench.db"
+ORG_SLUG = "bench"
+TIME_ZONE = "Asia/Kolkata"
+
+
+def pg_url(database: str, server: str = PG_SERVER) -> str:
+    return f"{server.rstrip('/')}/{database}"
+
+
+def asyncpg_dsn(url: str) -> str:
+    """postgresql+asyncpg://… or postgresql://… -> the plain libpq form asyncpg takes."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The URL the application takes (async drivers)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.split(":///", 1)[1])
+
+
+def database_name(url: str) -> str:
+    return urlsplit(asyncpg_dsn(url)).path.lstrip("/")
+
+
+def admin_dsn(url: str) -> str:
+    """The same server's maintenance database, to create or drop `url`'s database."""
+    parts = urlsplit(asyncpg_dsn(url))
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+async def recreate_pg_database(url: str) -> None:
+    import asyncpg
+
+    name = database_name(url)
+    conn = await asyncpg.connect(admin_dsn(url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_pg_database(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_dsn(url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Manifest:
+    """What `bench.generate` made, so `bench.run` can aim at it."""
+
+    dialect: str  # postgresql | sqlite
+    url: str  # SQLAlchemy (async) URL the app uses
+    org_slug: str
+    org_id: int
+    time_zone: str
+    members: int
+    customer_id_format: str  # printf format of the member ids, numbered from 1
+    search_terms: list[str]
+    rows: dict[str, int]
+    seconds: float
+    seed: int
+    generated_at: str
+    now: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def path_for(dialect: str, url: str) -> Path:
+        if dialect == "postgresql":
+            return DATA / f"manifest-pg-{database_name(url)}.json"
+        return DATA / f"manifest-sqlite-{sqlite_path(url).stem}.json"
+
+    def save(self) -> Path:
+        path = self.path_for(self.dialect, self.url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2))
+        return path
+
+    @classmethod
+    def load(cls, dialect: str, url: str) -> Manifest:
+        path = cls.path_for(dialect, url)
+        if not path.exists():
+            raise SystemExit(
+                f"no generated data for {url} ({path} is missing): run "
+                f"`python -m bench.generate --db {dialect}` first"
+            )
+        return cls(**json.loads(path.read_text()))

@@ -1,0 +1,142 @@
+"""A worker process killed in the middle of a job: after a restart the job completes once and
+exactly one email goes out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from member360.auth.keys import SCOPES, Principal
+from member360.config import Settings
+from member360.db import Database
+from member360.exports.jobs import request_export
+from member360.exports.models import ExportJob
+from member360.orgs.service import OrgInfo
+from tests.exports.conftest import Mailbox
+from tests.factories import at, earn, ingest_ok, make_customer
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "M360_DATABASE_URL": settings.database_url,
+        "M360_SMTP_HOST": settings.smtp_host,
+        "M360_SMTP_PORT": str(settings.smtp_port),
+        "M360_SMTP_FROM": settings.smtp_from,
+        "M360_EXPORT_DIR": str(settings.export_dir),
+        "M360_PUBLIC_URL": settings.public_url,
+        "M360_SECRET_KEY": settings.secret_key,
+        "M360_JOB_LEASE_SECONDS": "1.5",
+        "M360_JOB_POLL_SECONDS": "0.1",
+        "M360_JOB_BACKOFF_SECONDS": "0.2",
+    }
+
+
+async def start_worker(settings: Settings) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "member360.cli",
+        "worker",
+        env=worker_env(settings),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def job_row(db: Database, org: OrgInfo, public_id: str) -> ExportJob:
+    async with db.session(org.id) as session:
+        return (
+            await session.execute(select(ExportJob).where(ExportJob.public_id == public_id))
+        ).scalar_one()
+
+
+async def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout / 0.1)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.parametrize("where", ["writing", "mailing"])
+async def test_killed_worker_job_completes_once_with_one_email(
+    db: Database,
+    org: OrgInfo,
+    export_settings: Settings,
+    mailbox: tuple[Mailbox, int],
+    backend: str,
+    where: str,
+) -> None:
+    if where == "writing" and backend != "postgresql":
+        pytest.skip(
+            "holding a reader mid-query needs PostgreSQL's table locks; SQLite is covered by 'mailing'"
+        )
+    await ingest_ok(
+        db,
+        org,
+        make_customer("c1", when=at(0)),
+        *[earn("c1", i + 1, when=at(1)) for i in range(50)],
+    )
+    box, _ = mailbox
+    box.gate = threading.Event()
+    principal = Principal(org=org, scopes=frozenset(SCOPES), key_id=1)
+    job = await request_export(
+        db,
+        export_settings,
+        principal,
+        kind="CUSTOMER_TAB",
+        params={"customerId": "c1", "tab": "POINTS_ACTIVITY"},
+        delivery="EMAIL",
+        email="admin@example.com",
+    )
+    blocker = None
+    if where == "writing":
+        # Hold the table the export reads: the worker claims the job, then waits mid-query.
+        blocker = db.engine.connect()
+        conn = await blocker.__aenter__()
+        await conn.execute(text("BEGIN"))
+        await conn.execute(text("LOCK TABLE points_activities IN ACCESS EXCLUSIVE MODE"))
+    first = await start_worker(export_settings)
+    try:
+        if where == "writing":
+            await wait_for(lambda: _status_is(db, org, job.public_id, "RUNNING"))
+        else:
+            await wait_for(lambda: _status_is(db, org, job.public_id, "SUCCEEDED"))
+            await asyncio.sleep(0.5)  # the worker is now inside the SMTP conversation
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    finally:
+        if blocker is not None:
+            await conn.execute(text("ROLLBACK"))
+            await blocker.__aexit__(None, None, None)
+    assert box.messages == []
+    box.gate.set()
+    second = await start_worker(export_settings)
+    try:
+        await wait_for(lambda: _mailed(db, org, job.public_id))
+        await asyncio.sleep(0.5)
+    finally:
+        second.terminate()
+        await second.wait()
+    row = await job_row(db, org, job.public_id)
+    assert row.status == "SUCCEEDED" and row.row_count == 50
+    assert len(box.messages) == 1, [m["Subject"] for m in box.messages]
+    assert sorted(p.name for p in Path(export_settings.export_dir).iterdir()) == [
+        f"{job.public_id}.xlsx"
+    ]
+
+
+async def _status_is(db: Database, org: OrgInfo, public_id: str, status: str) -> bool:
+    return (await job_row(db, org, public_id)).status == status
+
+
+async def _mailed(db: Database, org: OrgInfo, public_id: str) -> bool:
+    return (await job_row(db, org, public_id)).notified_at is not None
