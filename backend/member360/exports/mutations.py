@@ -10,10 +10,15 @@ from member360.exports.types import (
     check_customer_tab,
     request_export_field,
 )
+from member360.reports.interactions import ReportInputError
+from member360.reports.types import InteractionReportFilter
 
 
 @strawberry.input
 class RequestExportInput:
+    interaction_report: InteractionReportFilter | None = strawberry.field(
+        default=None, description="Exactly one of interactionReport / customerTab."
+    )
     customer_tab: CustomerTabExport | None = strawberry.field(
         default=None, description="Exactly one of interactionReport / customerTab."
     )
@@ -26,11 +31,31 @@ class ExportMutation:
     @strawberry.mutation(description="Queues an Excel export; returns at once with the QUEUED job.")
     async def request_export(self, info: strawberry.Info, input: RequestExportInput) -> ExportJob:
         info.context.require("exports:write")
-        given = [name for name in ("customer_tab",) if getattr(input, name) is not None]
+        given = [
+            name
+            for name in ("interaction_report", "customer_tab")
+            if getattr(input, name) is not None
+        ]
         if len(given) != 1:
             raise GraphQLError(
                 "input: give exactly one of interactionReport, customerTab",
                 extensions={"code": "BAD_USER_INPUT"},
+            )
+        if input.interaction_report is not None:
+            info.context.require("reports:read")
+            try:
+                report_filter = input.interaction_report.to_filter().checked()
+            except ReportInputError as exc:
+                raise GraphQLError(
+                    f"input.interactionReport.{str(exc).removeprefix('filter.')}",
+                    extensions={"code": "BAD_USER_INPUT"},
+                ) from None
+            return await request_export_field(
+                info,
+                kind="REPORT",
+                params={"filter": report_filter.as_params()},
+                delivery=input.delivery,
+                email=input.email,
             )
         assert input.customer_tab is not None
         params = await check_customer_tab(info, input.customer_tab)
