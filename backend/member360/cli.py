@@ -63,6 +63,18 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @main.command()
+def migrate() -> None:
+    """Bring the database to the newest schema (deployments run this once before the API)."""
+
+    async def go() -> None:
+        db = await _migrated()
+        await db.dispose()
+
+    _run(go())
+    click.echo("database is up to date")
+
+
+@main.command()
 def worker() -> None:
     """Run export jobs and the expiry sweep outside the API processes (the scaled deployment)."""
 
