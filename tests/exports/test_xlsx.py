@@ -632,6 +632,24 @@ async def test_cancelling_stops_the_writer_and_leaves_no_file(tmp_path: Path) ->
     assert await asyncio.to_thread(lambda: list(tmp_path.iterdir())) == []
 
 
+async def test_cancelling_while_a_batch_is_awaited_does_not_hang(tmp_path: Path) -> None:
+    path = tmp_path / "out.xlsx"
+    waiting = asyncio.Event()
+
+    async def source() -> AsyncIterator[list[list[Any]]]:
+        yield [[1]]
+        waiting.set()
+        await asyncio.Event().wait()  # a query that never answers
+        yield [[2]]
+
+    task = asyncio.create_task(write_workbook_async(path, [Column("N", "int")], source(), info()))
+    await asyncio.wait_for(waiting.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 10)
+    assert not path.exists()
+
+
 def test_the_sync_writer_refuses_an_async_iterable(tmp_path: Path) -> None:
     async def source() -> AsyncIterator[list[list[Any]]]:
         yield [[1]]

@@ -341,3 +341,18 @@ async def test_organization_lists_its_distinct_sources(
     result = await gql("{ organization { sources actions { id name } } }")
     assert result["data"]["organization"]["sources"] == ["APP", "ECOM", "POS"]
     assert {"id": 201, "name": "Birthday Bonus"} in result["data"]["organization"]["actions"]
+
+
+async def test_filters_find_rows_on_local_days_far_from_utc(db: Database, gql: GraphQLCall) -> None:
+    # A member filter also bounds the instants (a day either side of the UTC days): rows
+    # at the edges of local days in UTC+14 and UTC-11 must still be found.
+    for zone, hours, shift in (("Pacific/Kiritimati", 10.5, 1), ("Pacific/Pago_Pago", -9.5, -1)):
+        far = await create_org(db, f"org-{uuid.uuid4().hex[:10]}", name=zone, time_zone=zone)
+        key = await create_api_key(db, far, ["reports:read", "pii:read"])
+        await ingest_ok(
+            db, far, make_customer("alice", name="Alice Rao"), earn("alice", 3, when=at(1, hours))
+        )
+        local = day(1 + shift)
+        for filters in ({"name": "rao"}, {"email": "alice@"}, {"contentText": "alice"}, {}):
+            found = rows(await gql(REPORT, key=key, filter={"from": local, "to": local, **filters}))
+            assert [(r["date"], r["points"]) for r in found] == [(local, 3)], (zone, filters)

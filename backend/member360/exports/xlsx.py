@@ -178,10 +178,19 @@ async def write_workbook_async(
     loop = asyncio.get_running_loop()
     stop = threading.Event()
     source = aiter(batches) if isinstance(batches, AsyncIterable) else None
+    pulling: set[asyncio.Task[Any]] = set()  # runs on the loop: no race with the handler below
 
     async def pull() -> Sequence[Sequence[Any]]:
         assert source is not None
-        return await anext(source)
+        if stop.is_set():
+            raise _Stopped
+        task = asyncio.current_task()
+        assert task is not None
+        pulling.add(task)
+        try:
+            return await anext(source)
+        finally:
+            pulling.discard(task)
 
     def pulled() -> Iterator[Sequence[Sequence[Any]]]:
         if source is None:
@@ -207,9 +216,12 @@ async def write_workbook_async(
         return await asyncio.shield(worker)
     except asyncio.CancelledError:
         stop.set()
+        for task in pulling:
+            task.cancel()  # a batch still being fetched: stop waiting for it
         await asyncio.wait([worker])
-        if not worker.cancelled():
-            worker.exception()  # retrieved: the cancellation is what the caller sees
+        if not worker.cancelled() and worker.exception() is None:
+            # It was closing the workbook: the caller asked for no file.
+            await asyncio.to_thread(Path(path).unlink, missing_ok=True)
         raise
     finally:
         if source is not None and worker.done():

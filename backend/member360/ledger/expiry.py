@@ -6,18 +6,31 @@ import asyncio
 import datetime as dt
 import logging
 
-from member360.db import Database
+from sqlalchemy import select
+
+from member360.db import ALL_ORGS, Database
 from member360.ingest.importer import Importer
-from member360.orgs.service import all_org_ids, get_org
+from member360.ingest.unit import table
+from member360.orgs.service import get_org
 
 log = logging.getLogger("member360.expiry")
+
+
+async def orgs_with_due_lots(db: Database, now: dt.datetime) -> list[int]:
+    lots = table("lots")
+    async with db.session(ALL_ORGS) as session:
+        rows = await session.scalars(
+            select(lots.c.org_id).where(lots.c.remaining > 0, lots.c.expires_at <= now).distinct()
+        )
+        return list(rows)
 
 
 async def expire_all(db: Database, now: dt.datetime | None = None) -> int:
     """Expires every due lot of every organization; returns the points expired."""
     now = now or dt.datetime.now(dt.UTC)
     total = 0
-    for org_id in await all_org_ids(db):
+    # Only organizations that have something due: a sweep over many idle tenants stays cheap.
+    for org_id in await orgs_with_due_lots(db, now):
         org = await get_org(db, org_id=org_id)
         total += await Importer(db, org).expire_due(now)
     return total
