@@ -107,8 +107,3 @@ async def get_org(db: Database, *, slug: str | None = None, org_id: int | None =
     if org is None:
         raise OrgError(f"organization {slug or org_id!r} does not exist")
     return OrgInfo.from_row(org)
-
-
-async def all_org_ids(db: Database) -> list[int]:
-    async with db.session(None) as session:
-        return list((await session.scalars(select(Organization.id))).all())
