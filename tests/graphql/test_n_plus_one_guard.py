@@ -11,6 +11,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
 )
+
 from member360.db import Database
 from member360.graphql.schema import schema
 from member360.orgs.service import OrgInfo

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import func, or_, select, tuple_
 
-from graphql import GraphQLError
 from member360.customers.types import Customer, parse_global_id
 from member360.graphql.relay import (
     Connection,

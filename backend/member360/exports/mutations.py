@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import strawberry
-
 from graphql import GraphQLError
+
 from member360.exports.types import (
     CustomerTabExport,
     ExportDelivery,

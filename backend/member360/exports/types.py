@@ -8,9 +8,9 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import select, tuple_
 
-from graphql import GraphQLError
 from member360.exports.jobs import ExportRequestError, request_export
 from member360.exports.links import download_url
 from member360.exports.models import ExportJob as ExportJobRow

@@ -24,17 +24,19 @@ Cells:
   29 February 1900 that never was) are written as ISO text.
 - None: an empty cell.
 
-The writer is rvgsrust-xlsxwriter (rust_xlsxwriter in constant-memory mode) fed with Apache
-Arrow record batches; see docs/benchmarks-xlsx.md for why. Each data sheet's rows go to an
-anonymous temporary file beside the output until the workbook is closed, so memory does not grow
-with the row count.
+How: the rows are converted batch by batch to Apache Arrow (vectorised: text cleaned, datetimes
+moved to the zone) and spooled to an Arrow IPC file beside the output (lz4); then, with the row
+count known, rustpy-xlsxwriter (rust_xlsxwriter, constant-memory mode, GIL released) writes the
+cover and the data sheets from that spool, streaming it back one batch at a time. Memory stays
+flat whatever the row count; disk holds the spool (~110 MB per million rows of the report's 26
+columns) until the workbook is written. See docs/benchmarks-xlsx.md for the choice of writer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-import math
 import re
 import threading
 from collections.abc import AsyncIterable, Iterable, Iterator, Sequence
@@ -46,7 +48,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from rvgsrust_xlsxwriter import Format, Workbook, Worksheet
+from rustpy_xlsxwriter import Format, write_worksheets
 
 ColumnKind = Literal["text", "int", "float", "date", "datetime", "bool"]
 
@@ -75,7 +77,7 @@ _FORBIDDEN_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # Arrow string
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
-    "int": pa.int64(),
+    "int": pa.float64(),  # converted from int64 once checked to be exact
     "float": pa.float64(),
     "date": pa.date32(),
     "datetime": pa.timestamp("us"),
@@ -155,10 +157,24 @@ def write_workbook(
     """
     if isinstance(batches, AsyncIterable):
         raise TypeError("an async iterable of batches: use write_workbook_async")
-    writer = _WorkbookWriter(Path(path), columns, info, max_rows_per_sheet)
-    for batch in batches:
-        writer.write_batch(batch)
-    return writer.close()
+    return _write(Path(path), columns, batches, info, max_rows_per_sheet, None)
+
+
+def _write(
+    path: Path,
+    columns: Sequence[Column],
+    batches: Iterable[Sequence[Sequence[Any]]],
+    info: WorkbookInfo,
+    max_rows_per_sheet: int,
+    stop: threading.Event | None,
+) -> WriteResult:
+    writer = _WorkbookWriter(path, columns, info, max_rows_per_sheet, stop)
+    try:
+        for batch in batches:
+            writer.write_batch(batch)
+        return writer.close()
+    finally:
+        writer.discard_spool()
 
 
 async def write_workbook_async(
@@ -208,9 +224,7 @@ async def write_workbook_async(
             raise _Stopped
 
     worker = asyncio.ensure_future(
-        asyncio.to_thread(
-            write_workbook, path, columns, pulled(), info, max_rows_per_sheet=max_rows_per_sheet
-        )
+        asyncio.to_thread(_write, Path(path), columns, pulled(), info, max_rows_per_sheet, stop)
     )
     try:
         return await asyncio.shield(worker)
@@ -235,8 +249,15 @@ class _Stopped(Exception):
 
 
 class _WorkbookWriter:
+    """Pass 1 spools converted batches; `close` (pass 2) writes the workbook from the spool."""
+
     def __init__(
-        self, path: Path, columns: Sequence[Column], info: WorkbookInfo, max_rows_per_sheet: int
+        self,
+        path: Path,
+        columns: Sequence[Column],
+        info: WorkbookInfo,
+        max_rows_per_sheet: int,
+        stop: threading.Event | None,
     ) -> None:
         if not columns:
             raise ValueError("a workbook needs at least one column")
@@ -249,133 +270,143 @@ class _WorkbookWriter:
             raise ValueError(f"max_rows_per_sheet must be within 1..{MAX_DATA_ROWS_PER_SHEET}")
         self.path = path
         self.columns = list(columns)
+        self.titles = _unique_titles(c.title for c in self.columns)
         self.info = info
         self.zone = ZoneInfo(info.time_zone)
         self.max_rows = max_rows_per_sheet
+        self.stop = stop
         self.generated_at = (info.generated_at or dt.datetime.now(_UTC)).astimezone(self.zone)
         self.converter = _ArrowConverter(self.columns, self.zone)
-
-        self.workbook = Workbook()
-        # The sheets' rows wait in anonymous temporary files: keep them on the output's disk.
-        self.workbook.set_tempdir(str(path.parent))
-        self.workbook.set_properties(title=clean_text(info.title))
-        self.bold = self.workbook.add_format().set_bold()
-        self.title_format = self.workbook.add_format().set_bold().set_font_size(14)
-        self.date_format = self.workbook.add_format().set_num_format(DATE_FORMAT)
-        self.datetime_format = self.workbook.add_format().set_num_format(DATETIME_FORMAT)
-        self.cell_formats: list[Format | None] = [
-            self.date_format
-            if c.kind == "date"
-            else self.datetime_format
-            if c.kind == "datetime"
-            else None
-            for c in self.columns
-        ]
-        self.column_formats = {
-            name: fmt
-            for name, fmt in zip(self.converter.names, self.cell_formats, strict=True)
-            if fmt is not None
-        }
-        self.cover = self.workbook.add_worksheet(COVER_SHEET)  # first, filled in at the end
-        self.sheets: list[str] = []
-        self.sheet: Worksheet | None = None
-        self.sheet_rows = 0
+        self.spool_path = path.with_name(f".{path.name}.spool")
+        self.spool: pa.ipc.RecordBatchStreamWriter | None = None
         self.row_count = 0
+        # Per data sheet, the columns holding a value their type cannot: text in that sheet.
+        self.text_columns: dict[int, set[int]] = {}
 
     def write_batch(self, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        batch, bad = self.converter.convert(rows)
-        bad_rows = sorted(bad)  # almost always empty
-        next_bad = 0
-        pos, n = 0, batch.num_rows
-        while pos < n:
-            if self.sheet is None or self.sheet_rows == self.max_rows:
-                self._start_sheet()
-            assert self.sheet is not None
-            excel_row = self.sheet_rows + 1  # row 0 is the header
-            end = min(n, pos + _CHUNK_ROWS, pos + self.max_rows - self.sheet_rows)
-            if next_bad < len(bad_rows) and bad_rows[next_bad] == pos:
-                self._write_row_by_cell(excel_row, batch.slice(pos, 1), bad[pos])
-                next_bad += 1
-                end = pos + 1
-            else:
-                if next_bad < len(bad_rows):
-                    end = min(end, bad_rows[next_bad])
-                self.sheet.write_dataframe(
-                    excel_row,
-                    0,
-                    batch.slice(pos, end - pos),
-                    write_header=False,
-                    column_formats=self.column_formats,
-                )
-            self.sheet_rows += end - pos
-            self.row_count += end - pos
-            pos = end
+        batch = self.converter.convert(rows)
+        for col, overrides in self.converter.overrides(batch):
+            for row in pc.indices_nonzero(overrides.is_valid()).to_pylist():
+                sheet = (self.row_count + row) // self.max_rows
+                self.text_columns.setdefault(sheet, set()).add(col)
+        if self.spool is None:
+            codec = "lz4" if pa.Codec.is_available("lz4") else None
+            self.spool = pa.ipc.new_stream(
+                str(self.spool_path),
+                self.converter.schema,
+                options=pa.ipc.IpcWriteOptions(compression=codec),
+            )
+        self.spool.write_batch(batch)
+        self.row_count += batch.num_rows
 
-    def _write_row_by_cell(
-        self, excel_row: int, row: pa.RecordBatch, texts: dict[int, str]
+    def close(self) -> WriteResult:
+        if self.spool is not None:
+            self.spool.close()
+        sheets = max(1, -(-self.row_count // self.max_rows))
+        names = [DATA_SHEET if k == 0 else f"{DATA_SHEET} ({k + 1})" for k in range(sheets)]
+        source = iter(pa.ipc.open_stream(str(self.spool_path))) if self.spool else iter(())
+        carry: list[pa.RecordBatch] = []
+        order = iter(range(sheets))
+        data = []
+        formats: dict[str, dict[str, Format]] = {}
+        for k, name in enumerate(names):
+            text = self.text_columns.get(k, set())
+            schema = pa.schema(
+                [
+                    (title, pa.string() if i in text else _ARROW_TYPES[c.kind])
+                    for i, (title, c) in enumerate(zip(self.titles, self.columns, strict=True))
+                ]
+            )
+            rows = min(self.max_rows, self.row_count - k * self.max_rows)
+            batches = self._sheet_batches(k, order, source, carry, rows, text, schema)
+            data.append((name, pa.RecordBatchReader.from_batches(schema, batches)))
+            formats[name] = {
+                title: Format().set_num_format(DATE_FORMAT if c.kind == "date" else DATETIME_FORMAT)
+                for i, (title, c) in enumerate(zip(self.titles, self.columns, strict=True))
+                if c.kind in ("date", "datetime") and i not in text
+            }
+        widths = [float(column_width(c)) for c in self.columns]
+        try:
+            self._write_file(names, data, formats, widths)
+        except BaseException:
+            self.path.unlink(missing_ok=True)  # a workbook cut short is no workbook
+            raise
+        return WriteResult(row_count=self.row_count, sheet_count=sheets, path=self.path)
+
+    def _write_file(
+        self,
+        names: list[str],
+        data: list[tuple[str, pa.RecordBatchReader]],
+        formats: dict[str, dict[str, Format]],
+        widths: list[float],
     ) -> None:
-        """A row with a value its column's type cannot hold: that value goes in as text."""
-        assert self.sheet is not None
-        for col, (array, fmt) in enumerate(zip(row.columns, self.cell_formats, strict=True)):
-            value = texts.get(col, array[0].as_py())
-            if value is None:
-                continue
-            if isinstance(value, str):
-                self.sheet.write(excel_row, col, value)
-            elif isinstance(value, dt.datetime):
-                self.sheet.write_datetime_py(excel_row, col, value, fmt)
-            elif isinstance(value, dt.date):
-                self.sheet.write_date_py(excel_row, col, value, fmt)
-            else:
-                self.sheet.write(excel_row, col, value)
+        write_worksheets(
+            [(COVER_SHEET, self._cover(names)), *data],
+            str(self.path),
+            freeze_panes={name: {"row": 1, "col": 0} for name in names},
+            datetime_format=DATETIME_FORMAT,
+            bold_headers=True,
+            autofilter={name: True for name in names},
+            column_widths={COVER_SHEET: [24.0, 90.0], **{name: widths for name in names}},
+            column_formats={name: f for name, f in formats.items() if f},
+        )
 
-    def _start_sheet(self) -> None:
-        self._finish_sheet()
-        name = DATA_SHEET if not self.sheets else f"{DATA_SHEET} ({len(self.sheets) + 1})"
-        sheet = self.workbook.add_worksheet(name, constant_memory=True)
-        sheet.write_row(0, 0, [clean_text(c.title) for c in self.columns], self.bold)
-        for index, column in enumerate(self.columns):
-            sheet.set_column_width(index, column_width(column))
-        sheet.freeze_panes(1, 0)
-        self.sheets.append(name)
-        self.sheet = sheet
-        self.sheet_rows = 0
+    def discard_spool(self) -> None:
+        if self.spool is not None:
+            with contextlib.suppress(pa.ArrowInvalid):
+                self.spool.close()  # already closed, or failed
+        self.spool_path.unlink(missing_ok=True)
 
-    def _finish_sheet(self) -> None:
-        if self.sheet is not None:
-            last_row = max(self.sheet_rows, 1)  # an empty sheet still gets its filter buttons
-            self.sheet.autofilter(0, 0, last_row, len(self.columns) - 1)
+    def _sheet_batches(
+        self,
+        sheet: int,
+        order: Iterator[int],
+        source: Iterator[pa.RecordBatch],
+        carry: list[pa.RecordBatch],
+        rows: int,
+        text: set[int],
+        schema: pa.Schema,
+    ) -> Iterator[pa.RecordBatch]:
+        """One sheet's rows from the spool; the sheets share it, so they must be read in order."""
+        if next(order, None) != sheet:
+            raise RuntimeError("the writer read the data sheets out of order")
+        while rows > 0:
+            if self.stop is not None and self.stop.is_set():
+                raise _Stopped
+            batch = carry.pop() if carry else next(source)
+            if batch.num_rows > rows:
+                carry.append(batch.slice(rows))
+                batch = batch.slice(0, rows)
+            rows -= batch.num_rows
+            yield self.converter.finish(batch, text, schema)
 
-    def _write_cover(self) -> None:
-        cover = self.cover
-        cover.set_column_width(0, 22)
-        cover.set_column_width(1, 90)
-        cover.write(0, 0, clean_text(self.info.title), self.title_format)
-        lines = [(clean_text(k), clean_text(v)) for k, v in self.info.notes]
+    def _cover(self, names: list[str]) -> list[dict[str, Any]]:
+        lines: list[tuple[str, Any]] = [("Title", clean_text(self.info.title))]
+        lines += [(clean_text(k), clean_text(v)) for k, v in self.info.notes]
         keys = {k.strip().lower() for k, _ in lines}
         if "time zone" not in keys:
             lines.append(("Time zone", self.info.time_zone))
         if "generated at" not in keys:
             lines.append(("Generated at", _describe_time(self.generated_at, self.info.time_zone)))
-        row = 2
-        for key, value in lines:
-            cover.write(row, 0, key, self.bold)
-            cover.write(row, 1, value)
-            row += 1
-        cover.write(row, 0, "Rows", self.bold)
-        cover.write(row, 1, self.row_count)
-        cover.write(row + 1, 0, "Data sheets", self.bold)
-        cover.write(row + 1, 1, ", ".join(self.sheets))
+        lines += [("Rows", self.row_count), ("Data sheets", ", ".join(names))]
+        return [{"Item": key, "Value": value} for key, value in lines]
 
-    def close(self) -> WriteResult:
-        if self.sheet is None:
-            self._start_sheet()  # no rows: still a data sheet with its header
-        self._finish_sheet()
-        self._write_cover()
-        self.workbook.close(str(self.path))
-        return WriteResult(row_count=self.row_count, sheet_count=len(self.sheets), path=self.path)
+
+def _unique_titles(titles: Iterable[str]) -> list[str]:
+    """Header texts, cleaned and made unique (they name the Arrow columns)."""
+    seen: set[str] = set()
+    out = []
+    for index, title in enumerate(titles, 1):
+        base = clean_text(title) or f"Column {index}"
+        name, n = base, 1
+        while name in seen:
+            n += 1
+            name = f"{base} ({n})"
+        seen.add(name)
+        out.append(name)
+    return out
 
 
 def _describe_time(moment: dt.datetime, zone: str) -> str:
@@ -383,36 +414,66 @@ def _describe_time(moment: dt.datetime, zone: str) -> str:
 
 
 class _ArrowConverter:
-    """Rows of Python values -> an Arrow record batch of the columns' types.
+    """Rows of Python values -> an Arrow record batch of the columns' types, for the spool.
 
     Each column goes through Arrow's vectorised conversion when its values are all of the
     expected Python type (the usual case); otherwise value by value. A value that the column's
-    type cannot hold (a date before 1900, a huge integer, a word in a number column) is left
-    null in the batch and returned as text, by row, to be written on its own.
+    type cannot hold (a date before 1900-03-01, a huge integer, a word in a number column) is
+    left null there and kept as text in the column's override column ("<i>:text"), which
+    `finish` uses to write that column of that sheet as text.
     """
 
     def __init__(self, columns: Sequence[Column], zone: ZoneInfo) -> None:
         self.kinds = [c.kind for c in columns]
-        self.names = [f"c{i}" for i in range(len(columns))]
         self.zone = zone
         self.zone_name = zone.key
         self.arrow_zone_ok = True
+        fields = [(f"{i}", _ARROW_TYPES[k]) for i, k in enumerate(self.kinds)]
+        self.override_of = {
+            i: len(self.kinds) + n
+            for n, i in enumerate(i for i, k in enumerate(self.kinds) if k != "text")
+        }
+        fields += [(f"{i}:text", pa.string()) for i in self.override_of]
+        self.schema = pa.schema(fields)
 
-    def convert(
-        self, rows: Sequence[Sequence[Any]]
-    ) -> tuple[pa.RecordBatch, dict[int, dict[int, str]]]:
+    def convert(self, rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
         width = len(self.kinds)
         lengths = set(map(len, rows))
         if lengths != {width}:
             raise ValueError(f"rows of {sorted(lengths)} values for {width} columns")
-        bad: dict[int, dict[int, str]] = {}
         arrays = []
-        for col, (kind, values) in enumerate(zip(self.kinds, zip(*rows, strict=True), strict=True)):
+        overrides = []
+        for kind, values in zip(self.kinds, zip(*rows, strict=True), strict=True):
             array, texts = self._column(kind, values)
-            for row, text in texts.items():
-                bad.setdefault(row, {})[col] = text
             arrays.append(array)
-        return pa.RecordBatch.from_arrays(arrays, names=self.names), bad
+            if kind != "text":
+                overrides.append(
+                    pa.array([texts.get(r) for r in range(len(rows))], pa.string())
+                    if texts
+                    else pa.nulls(len(rows), pa.string())
+                )
+        return pa.RecordBatch.from_arrays(arrays + overrides, schema=self.schema)
+
+    def overrides(self, batch: pa.RecordBatch) -> Iterator[tuple[int, pa.Array]]:
+        """(column, its override texts) for the columns with at least one override."""
+        for col, index in self.override_of.items():
+            array = batch.column(index)
+            if array.null_count < len(array):
+                yield col, array
+
+    def finish(self, batch: pa.RecordBatch, text: set[int], schema: pa.Schema) -> pa.RecordBatch:
+        """A spooled batch as the sheet shows it: `text` columns as text, overrides included."""
+        arrays = []
+        for i, kind in enumerate(self.kinds):
+            array = batch.column(i)
+            if i in text:
+                array = pc.if_else(
+                    batch.column(self.override_of[i]).is_valid(),
+                    batch.column(self.override_of[i]),
+                    _as_text(kind, array),
+                )
+            arrays.append(array)
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def _column(self, kind: str, values: tuple[Any, ...]) -> tuple[pa.Array, dict[int, str]]:
         if set(map(type, values)) <= _FAST_TYPES[kind]:
@@ -430,7 +491,7 @@ class _ArrowConverter:
                 utc = pa.array(values, pa.timestamp("us", tz="UTC"))  # naive values: UTC
                 array = pc.local_timestamp(utc.cast(pa.timestamp("us", tz=self.zone_name)))
             else:
-                array = pa.array(values, _ARROW_TYPES[kind])
+                array = pa.array(values, pa.int64() if kind == "int" else _ARROW_TYPES[kind])
         except pa.ArrowInvalid:
             if kind == "datetime":
                 self.arrow_zone_ok = False  # Arrow lacks this zone (no system tz database)
@@ -448,8 +509,7 @@ class _ArrowConverter:
             low, high = (s.as_py() for s in pc.min_max(array).values())
             if low <= -_MAX_SAFE_INT or high >= _MAX_SAFE_INT:
                 return None
-        elif kind == "float":
-            pass  # NaN and infinities: the writer shows them as the text NAN, INF, -INF
+            array = array.cast(pa.float64())  # exact below 2**53; Excel holds doubles anyway
         elif kind in ("date", "datetime"):
             epoch = _EXCEL_EPOCH_DATE if kind == "date" else _EXCEL_EPOCH
             if pc.min(array).as_py() < epoch:
@@ -470,8 +530,7 @@ class _ArrowConverter:
                 out.append(None)
             else:
                 out.append(converted)
-        target = pa.float64() if kind in ("int", "float") else _ARROW_TYPES[kind]
-        return pa.array(out, target), texts
+        return pa.array(out, _ARROW_TYPES[kind]), texts
 
     # Value by value: the Python value for the column's Arrow type, or _Text to write as text.
 
@@ -488,12 +547,7 @@ class _ArrowConverter:
                 return _Text(str(value))  # a double would change its last digits
             return float(value)
         if isinstance(value, float | Decimal):
-            number = float(value)
-            if math.isnan(number):
-                return _Text("NAN")
-            if math.isinf(number):
-                return _Text("INF" if number > 0 else "-INF")
-            return number
+            return float(value)  # NaN and infinities: empty cells, Excel has neither
         return _Text(str(value))
 
     _to_float = _to_int
@@ -516,7 +570,7 @@ class _ArrowConverter:
             value = dt.datetime.combine(value, dt.time())  # a day: local midnight
         else:
             return _Text(str(value))
-        return value if value >= _EXCEL_EPOCH else _Text(value.isoformat(sep=" "))
+        return value if value >= _EXCEL_EPOCH else _Text(value.isoformat(" ", "seconds"))
 
     @staticmethod
     def _to_bool(value: Any) -> Any:
@@ -530,3 +584,17 @@ class _ArrowConverter:
 @dataclass(frozen=True, slots=True)
 class _Text:
     text: str
+
+
+def _as_text(kind: str, array: pa.Array) -> pa.Array:
+    """A typed spool column as the text a sheet shows when the column must be text there."""
+    if kind == "datetime":
+        return pc.strftime(array, format="%Y-%m-%d %H:%M:%S")
+    if kind == "bool":
+        return pc.if_else(array, "TRUE", "FALSE")
+    if kind in ("int", "float"):
+        whole = pc.equal(pc.floor(array), array)
+        return pc.if_else(
+            whole, array.cast(pa.int64(), safe=False).cast(pa.string()), array.cast(pa.string())
+        )
+    return array.cast(pa.string())

@@ -10,9 +10,9 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql import GraphQLError
 from member360.auth.keys import Principal
 from member360.config import Settings
 from member360.db import Database, TenantNotBound

@@ -7,9 +7,9 @@ import uuid
 
 import httpx
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import select, update
 
-from graphql import GraphQLError
 from member360.exports import mail
 from member360.exports.jobs import actor_of
 from member360.exports.models import AuditEvent
