@@ -179,7 +179,10 @@ def _category(frame: Any) -> str:
 
 def summarise(path: Path) -> dict[str, float]:
     """Seconds of sampled wall time per category (by the innermost Python frame)."""
-    session = Session.load(str(path))
+    return summarise_session(Session.load(str(path)))
+
+
+def summarise_session(session: Session) -> dict[str, float]:
     root = session.root_frame()
     totals: dict[str, float] = defaultdict(float)
     if root is None:

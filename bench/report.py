@@ -60,6 +60,13 @@ PAGE = (
     "    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }\n"
     "  }\n}\n"
 )
+# The same page with six of the 27 columns: how the cost follows the number of fields.
+NARROW = (
+    "query Report($filter: InteractionReportFilter!, $first: Int, $after: String) {\n"
+    "  interactionReport(filter: $filter, first: $first, after: $after) {\n"
+    "    edges { cursor node { date userId actionId orderId points reason } }\n"
+    "    pageInfo { hasNextPage endCursor }\n  }\n}\n"
+)
 CURSORS = (
     "query Cursors($filter: InteractionReportFilter!, $first: Int, $after: String) {\n"
     "  interactionReport(filter: $filter, first: $first, after: $after) {\n"
@@ -307,6 +314,31 @@ def backend_cpu(database: str | None) -> dict[int, float]:
     return found
 
 
+def machine_busy(seconds: float = 5.0) -> float:
+    """Percent of the machine's CPU time that was busy over the next `seconds`."""
+
+    def sample() -> tuple[int, int]:
+        parts = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(parts) - parts[3] - parts[4], sum(parts)
+
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    return 100 * (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_for_quiet(below: float, limit: float) -> float:
+    """Waits (up to `limit` seconds) until other work leaves the machine mostly idle: the
+    figures are latencies on shared CPUs."""
+    deadline = time.monotonic() + limit
+    while True:
+        busy = machine_busy()
+        if busy < below or time.monotonic() > deadline:
+            return busy
+        echo(f"machine {busy:.0f}% busy; waiting for < {below:.0f}%")
+        time.sleep(10)
+
+
 def post(url: str, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     headers = {"Content-Type": "application/json"}
     if key:
@@ -470,6 +502,8 @@ def main() -> None:
     parser.add_argument("--member-term", default=None, help="contentText: a member id prefix")
     parser.add_argument("--order-term", default=None, help="contentText: an order id prefix")
     parser.add_argument("--port", type=int, default=8031)
+    parser.add_argument("--quiet-below", type=float, default=None, help="wait for CPU busy %% <")
+    parser.add_argument("--quiet-wait", type=float, default=900, help="at most, seconds")
     args = parser.parse_args()
 
     url = sqlalchemy_url(args.url)
@@ -477,6 +511,10 @@ def main() -> None:
     database = database_name(url) if dialect == "postgresql" else None
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is required (apt-get install wrk)")
+    busy_before = None
+    if args.quiet_below is not None:
+        busy_before = wait_for_quiet(args.quiet_below, args.quiet_wait)
+        echo(f"machine {busy_before:.0f}% busy before the run")
     facts = json.loads(run_script(FACTS_SCRIPT, url, args.org))
     key = run_script(KEY_SCRIPT, url, args.org)
     last = dt.date.fromisoformat(facts["last_day"])
@@ -492,6 +530,8 @@ def main() -> None:
         "window": window,
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
+        "machine_busy_percent_before": busy_before,
+        "load_average_before": os.getloadavg(),
         "latency": {},
         "throughput": {},
     }
@@ -524,6 +564,7 @@ def main() -> None:
         order_term = args.order_term or _order_term(gql, window, key, total["totalCount"])
         scenarios: dict[str, dict[str, Any]] = {
             "first": body(PAGE, first=50),
+            "first_narrow": body(NARROW, first=50),
             "deep": body(PAGE, first=50, after=after),
             "content_member": {
                 "query": PAGE,
@@ -590,7 +631,7 @@ def main() -> None:
             )
             results["latency"]["floor_first"] = floor_latency
             echo(f"latency floor first       p50 {floor_latency['p50_ms']:7.2f} ms")
-        for name in ("first", "deep"):
+        for name in ("first", "first_narrow", "deep"):
             result = wrk(
                 f"{dialect}-{name}-c8",
                 gql,
@@ -629,10 +670,92 @@ def main() -> None:
                     f"{floor_result['db_cpu_ms_per_request']} ms/req; GraphQL/floor = "
                     f"{ratio:.2f} (target >= {THROUGHPUT_TARGET})"
                 )
+    results["load_average_after"] = os.getloadavg()
+    results["breakdown_ms"] = breakdown(url, args.org, window)
+    echo(
+        "in-process, per first page (p50 of 200): "
+        + ", ".join(f"{k} {v:.2f} ms" for k, v in results["breakdown_ms"].items())
+    )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     out = RESULTS / f"report-{dialect}-{stamp}.json"
     out.write_text(json.dumps(results, indent=2))
     echo(f"results: {out.relative_to(ROOT)}")
+
+
+BREAKDOWN_SCRIPT = """
+import asyncio, datetime as dt, json, statistics, sys, time
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from member360.db import Database
+from member360.graphql.relay import PageInfo
+from member360.orgs.service import get_org
+from member360.reports.interactions import ReportFilter, fetch_page
+from member360.reports.types import (
+    InteractionReportConnection, InteractionReportEdge, InteractionReportRow,
+)
+from bench.report import PAGE
+
+async def main(url, slug, start, end):
+    db = Database(url)
+    org = await get_org(db, slug=slug)
+    f = ReportFilter(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+
+    async def timed(make, n=200):
+        spent = []
+        for _ in range(n):
+            t = time.perf_counter()
+            await make()
+            spent.append(time.perf_counter() - t)
+        return 1000 * statistics.median(spent)
+
+    page = await fetch_page(db, org, f, pii=True, first=50)
+    out = {"fetch_page (SQL, session, rows)": await timed(
+        lambda: fetch_page(db, org, f, pii=True, first=50))}
+    connection = InteractionReportConnection(
+        edges=[InteractionReportEdge(cursor=r.key.cursor(), node=InteractionReportRow.from_row(r))
+               for r in page.rows],
+        page_info=PageInfo(has_next_page=True, has_previous_page=False, start_cursor=None,
+                           end_cursor=None),
+        rows_total=None, points_total=None,
+    )
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def interaction_report(self, filter: strawberry.scalars.JSON,
+                               first: int | None = None,
+                               after: str | None = None) -> InteractionReportConnection:
+            return connection
+
+    # As the API's schema: parsed and validated documents are cached.
+    schema = strawberry.Schema(
+        query=Query, extensions=[lambda: ParserCache(maxsize=8), lambda: ValidationCache(maxsize=8)]
+    )
+    document = PAGE.replace("InteractionReportFilter!", "JSON!")
+    variables = {"filter": {}, "first": 50}
+    out["GraphQL execution of the page (50 rows x 27 fields)"] = await timed(
+        lambda: schema.execute(document, variable_values=variables))
+    out["rows to GraphQL types and cursors"] = await timed(
+        lambda: asyncio.sleep(0, [(r.key.cursor(), InteractionReportRow.from_row(r))
+                                  for r in page.rows]))
+    await db.dispose()
+    print(json.dumps(out))
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def breakdown(url: str, org: str, window: dict[str, str]) -> dict[str, float]:
+    """Where a first page's time goes inside the API process (no HTTP): the report's data
+    access, and GraphQL's execution of the same page from prepared objects."""
+    out = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", BREAKDOWN_SCRIPT, url, org, window["from"], window["to"]],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return {k: round(v, 3) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
 
 
 def _count(gql: str, filters: dict[str, Any], key: str) -> int:

@@ -130,6 +130,29 @@ def pg_stats(database: str) -> dict[str, int]:
     return asyncio.run(go())
 
 
+def wait_quiet(limit_pct: float, max_wait: float) -> dict[str, float]:
+    """Waits until the machine's load outside the benchmark is below `limit_pct` of one core.
+
+    The machine may be shared (other work on the same cores slows the servers under test):
+    between measurements nothing of ours runs, so all load seen is someone else's. Returns how
+    long it waited and the load it last saw; gives up after `max_wait` seconds.
+    """
+    if limit_pct <= 0:
+        return {}
+    started = time.monotonic()
+    cores = os.cpu_count() or 1
+    while True:
+        before = _machine_busy()
+        time.sleep(3)
+        after = _machine_busy()
+        load = 100 * cores * (after[0] - before[0]) / max(1, after[1] - before[1])
+        waited = time.monotonic() - started
+        if load < limit_pct or waited >= max_wait:
+            return {"waited_s": round(waited), "load_before_pct": round(load, 1)}
+        if int(waited) % 60 < 3:
+            echo(f"  waiting for a quiet machine: others use {load:.0f}% of a core …")
+
+
 @dataclass
 class CpuMeter:
     """CPU used during a measurement: the server process, the database, the whole machine;
@@ -361,11 +384,13 @@ def measure(
     args: argparse.Namespace,
     database: str | None,
 ) -> dict[str, Any]:
+    quiet = wait_quiet(args.quiet_below, args.quiet_wait)
     if args.warmup:
         wrk(server.url + path, kind, manifest, key, args, args.warmup)
     with CpuMeter(server.pid, database) as meter:
         result = wrk(server.url + path, kind, manifest, key, args, args.duration)
     result.update(meter.result)
+    result["quiet"] = quiet
     counters = result.pop("pg_counters", {})
     if counters and result["requests"]:
         n = result["requests"]
@@ -443,6 +468,7 @@ def run_profile(
 
     out = RESULTS / f"profile-{manifest.dialect}-page"
     with profile_server(url, args.profile_port, out) as server:
+        quiet = wait_quiet(args.quiet_below, args.quiet_wait)
         if args.warmup:
             wrk(server.url + "/graphql", "page", manifest, key, args, args.warmup)
         with CpuMeter(server.pid, database) as meter:
@@ -455,6 +481,7 @@ def run_profile(
     return {
         "load": load,
         "cpu": meter.result,
+        "quiet": quiet,
         "html": str(out.with_suffix(".html").relative_to(ROOT)),
         "wall_share_pct": {k: round(100 * v / total, 1) for k, v in categories.items()},
         "per_request": {
@@ -522,7 +549,9 @@ def run_import(args: argparse.Namespace, quick: bool) -> dict[str, Any]:
         capture_output=True,
     )
     cmd = ["/usr/bin/time", "-v", member360, "import", str(jsonl), "--org", "import"]
+    quiet = wait_quiet(args.quiet_below, args.quiet_wait)
     echo(f"importing {events:,} events into {url} …")
+    machine_before = _machine_busy()
     started = time.monotonic()
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -539,9 +568,26 @@ def run_import(args: argparse.Namespace, quick: bool) -> dict[str, Any]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    db_cpu: dict[int, float] = {}
+
+    def watch_db() -> None:  # the backends' CPU, last seen before they exit
+        while proc.poll() is None:
+            db_cpu.update(_backends(database_name(url)))
+            time.sleep(1)
+
+    watcher = threading.Thread(target=watch_db, daemon=True)
+    watcher.start()
     stdout, stderr = proc.communicate()
     wall = time.monotonic() - started
+    machine_after = _machine_busy()
     sampler.join()
+    watcher.join()
+    user = re.search(r"User time \(seconds\): ([\d.]+)", stderr)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", stderr)
+    own = (float(user.group(1)) if user else 0.0) + (float(system.group(1)) if system else 0.0)
+    db = sum(db_cpu.values())
+    share = (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1])
+    other = 100 * (share * (os.cpu_count() or 1) * wall - own - db) / wall
     applied = re.search(r"applied (\d+) events", stdout)
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
     elapsed = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", stderr)
@@ -564,6 +610,10 @@ def run_import(args: argparse.Namespace, quick: bool) -> dict[str, Any]:
         "events_per_s": round(n / wall) if wall else 0,
         "peak_rss_mb": round(int(peak.group(1)) / 1024, 1) if peak else None,
         "rss_mb_at": {f"{int(p * 100)}%": at(p) for p in (0.1, 0.25, 0.5, 0.75, 1.0)},
+        "importer_cpu_pct": round(100 * own / wall, 1),
+        "db_cpu_pct": round(100 * db / wall, 1),
+        "other_cpu_pct": round(max(0.0, other), 1),
+        "quiet": quiet,
         "command": f"M360_DATABASE_URL={sqlalchemy_url(url)} " + " ".join(cmd),
         "database": database_name(url),
     }
@@ -782,6 +832,10 @@ def print_report(run: dict[str, Any]) -> None:
             f"{imp['peak_rss_mb']} MB; RSS at 10/25/50/75/100%: "
             f"{list(imp['rss_mb_at'].values())} MB; exit {imp['exit_code']}"
         )
+        echo(
+            f"        CPU: importer {imp['importer_cpu_pct']}%, database {imp['db_cpu_pct']}%, "
+            f"other processes {imp['other_cpu_pct']}% (100% = one core)"
+        )
     echo("=" * 100)
 
 
@@ -815,6 +869,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="worktree",
         help="member360 code to run: worktree (default) or a git revision, e.g. HEAD",
     )
+    p.add_argument(
+        "--quiet-below",
+        type=float,
+        default=0,
+        help="before each measurement wait until other processes use less than this %% of a "
+        "core (shared machines; 0: do not wait)",
+    )
+    p.add_argument("--quiet-wait", type=float, default=900, help="longest wait, seconds")
     p.add_argument("--app-port", type=int, default=8011)
     p.add_argument("--floor-port", type=int, default=8012)
     p.add_argument("--profile-port", type=int, default=8013)

@@ -15,14 +15,17 @@ every data row counted, a sample of rows compared value by value and type by typ
 generated, the cover's row count, and no <f> (formula) or hyperlink anywhere in the XML.
 
 Writers:
-- member360: backend/member360/exports/xlsx.py as shipped (rvgsrust-xlsxwriter, i.e.
-  rust_xlsxwriter in constant-memory mode, fed Arrow record batches).
-- rvgs-rows: the same Rust writer fed Python rows (Worksheet.write_rows), no Arrow.
-- rustpy: rustpy-xlsxwriter (rust_xlsxwriter too), dict records through write_worksheets. Its
-  sheets and their order are fixed before the first row, and the first sheet is written
-  first: so it cannot split sheets on its own count nor put the final count on a cover sheet
-  that comes first. Here it is handed the row count in advance, which the interface does not
-  have (the report streams rows from SQL).
+- member360: backend/member360/exports/xlsx.py as shipped: rows converted to Arrow batches and
+  spooled to an Arrow IPC file (lz4), then rustpy-xlsxwriter (rust_xlsxwriter, constant memory)
+  writes the cover and the sheets from the spool, the row count being known by then.
+- rustpy: rustpy-xlsxwriter fed dict records (its documented generator API). Its sheets and
+  their order are fixed before the first row is read, and the first sheet is written first:
+  alone it can neither split sheets on a count it has not seen nor put the final count on a
+  cover sheet that comes first. Here it is handed the row count in advance, which the
+  interface does not have (the report streams rows from SQL): member360's spool is the answer.
+- rvgs-arrow: rvgsrust-xlsxwriter (rust_xlsxwriter too, a Worksheet API: add sheets as rows
+  come, fill the cover last) fed the same Arrow batches with Worksheet.write_dataframe.
+- rvgs-rows: rvgsrust-xlsxwriter fed Python rows (Worksheet.write_rows), no Arrow.
 - xlsxwriter: XlsxWriter, constant_memory, strings_to_formulas/urls/numbers off, typed writes.
 - openpyxl: openpyxl write-only (with lxml), WriteOnlyCell with data_type "s" for text that
   starts with "=".
@@ -64,7 +67,7 @@ from member360.exports.xlsx import (
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 TIME_ZONE = "Asia/Kolkata"
-WRITERS = ["generate", "member360", "rvgs-rows", "rustpy", "xlsxwriter", "openpyxl"]
+WRITERS = ["generate", "member360", "rustpy", "rvgs-arrow", "rvgs-rows", "xlsxwriter", "openpyxl"]
 BATCH = 2000
 
 COLUMNS = [
@@ -188,7 +191,7 @@ def _python_converter(zone: ZoneInfo) -> Callable[[Sequence[Any]], list[Any]]:
     kinds = [c.kind for c in COLUMNS]
 
     def convert(values: Sequence[Any]) -> list[Any]:
-        out = []
+        out: list[Any] = []
         for kind, value in zip(kinds, values, strict=True):
             if value is None:
                 out.append(None)
@@ -217,6 +220,59 @@ def write_generate(path: Path, rows: int, sheet_rows: int) -> int:
     count = 0
     for batch in batches(rows):
         count += len(batch)
+    return count
+
+
+def write_rvgs_arrow(path: Path, rows: int, sheet_rows: int) -> int:
+    import pyarrow as pa
+    from rvgsrust_xlsxwriter import Workbook
+
+    from member360.exports.xlsx import _ArrowConverter
+
+    converter = _ArrowConverter(COLUMNS, ZoneInfo(TIME_ZONE))
+    names = [f"c{i}" for i in range(len(COLUMNS))]
+    wb = Workbook()
+    wb.set_tempdir(str(path.parent))
+    bold = wb.add_format().set_bold()
+    date_fmt = wb.add_format().set_num_format(DATE_FORMAT)
+    dt_fmt = wb.add_format().set_num_format(DATETIME_FORMAT)
+    formats = {
+        n: date_fmt if c.kind == "date" else dt_fmt
+        for n, c in zip(names, COLUMNS, strict=True)
+        if c.kind in ("date", "datetime")
+    }
+    cover = wb.add_worksheet("About")
+    sheets: list[Any] = []
+
+    def new_sheet() -> Any:
+        ws = wb.add_worksheet(_sheet_names(len(sheets) + 1)[-1], constant_memory=True)
+        ws.write_row(0, 0, [c.title for c in COLUMNS], bold)
+        for k, c in enumerate(COLUMNS):
+            ws.set_column_width(k, column_width(c))
+        ws.freeze_panes(1, 0)
+        sheets.append(ws)
+        return ws
+
+    ws = new_sheet()
+    count = in_sheet = 0
+    for batch in batches(rows):
+        spooled = converter.convert(batch)  # bench rows hold no value needing a text fallback
+        arrow = pa.RecordBatch.from_arrays(spooled.columns[: len(COLUMNS)], names=names)
+        pos = 0
+        while pos < arrow.num_rows:
+            if in_sheet == sheet_rows:
+                ws.autofilter(0, 0, in_sheet, len(COLUMNS) - 1)
+                ws, in_sheet = new_sheet(), 0
+            take = min(arrow.num_rows - pos, sheet_rows - in_sheet)
+            ws.write_dataframe(
+                in_sheet + 1, 0, arrow.slice(pos, take), write_header=False, column_formats=formats
+            )
+            in_sheet += take
+            count += take
+            pos += take
+    ws.autofilter(0, 0, max(in_sheet, 1), len(COLUMNS) - 1)
+    _cover_rows(lambda r, c, v, b=False: cover.write(r, c, v, bold if b else None), count)
+    wb.close(str(path))
     return count
 
 
@@ -270,7 +326,8 @@ def write_rustpy(path: Path, rows: int, sheet_rows: int) -> int:
         for _, values in zip(range(sheet_rows), source, strict=False):
             yield dict(zip(titles, convert(values), strict=True))
 
-    cover = [{"About": "Title", "": info().title}] + [{"About": k, "": v} for k, v in info().notes]
+    cover: list[dict[str, Any]] = [{"About": "Title", "": info().title}]
+    cover += [{"About": k, "": v} for k, v in info().notes]
     cover.append({"About": "Rows", "": rows})  # known only because the bench knows it
     formats = {
         c.title: Format().set_num_format(DATE_FORMAT if c.kind == "date" else DATETIME_FORMAT)
@@ -429,6 +486,7 @@ def _cover_rows(put: Callable[..., Any], count: int) -> None:
 RUNNERS: dict[str, Callable[[Path, int, int], int]] = {
     "generate": write_generate,
     "member360": write_member360,
+    "rvgs-arrow": write_rvgs_arrow,
     "rvgs-rows": write_rvgs_rows,
     "rustpy": write_rustpy,
     "xlsxwriter": write_xlsxwriter,
@@ -534,15 +592,18 @@ def check(path: Path, rows: int, sheet_rows: int, samples: int, full: bool) -> d
 
 def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str:
     """The zip member holding a sheet, from workbook.xml and its relationships."""
+
+    def attrs(element: str) -> dict[str, str]:
+        return dict(re.findall(r'([\w:]+)="([^"]*)"', element))
+
     workbook = z.read("xl/workbook.xml").decode()
     rels = z.read("xl/_rels/workbook.xml.rels").decode()
-    found = re.search(rf'<sheet name="{re.escape(sheet)}" sheetId="\d+" r:id="(\w+)"', workbook)
-    if found is None:
-        return ""
-    rel = re.search(rf'<Relationship Id="{found[1]}" [^>]*Target="([^"]+)"', rels)
-    if rel is None:
-        rel = re.search(rf'<Relationship [^>]*Target="([^"]+)" [^>]*Id="{found[1]}"', rels)
-    target = rel[1] if rel else ""
+    ids = {a.get("name"): a.get("r:id") for a in map(attrs, re.findall(r"<sheet [^>]*>", workbook))}
+    targets = {
+        a.get("Id"): a.get("Target", "")
+        for a in map(attrs, re.findall(r"<Relationship [^>]*>", rels))
+    }
+    target = targets.get(ids.get(sheet), "")
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
@@ -608,7 +669,7 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {}
-    for name in ("rvgsrust-xlsxwriter", "pyarrow", "rustpy-xlsxwriter", "XlsxWriter", "openpyxl"):
+    for name in ("rustpy-xlsxwriter", "pyarrow", "rvgsrust-xlsxwriter", "XlsxWriter", "openpyxl"):
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -627,7 +688,7 @@ def main() -> None:
     parser.add_argument("--writers", default=",".join(WRITERS))
     parser.add_argument("--out", type=Path, default=RESULTS / "xlsx")
     parser.add_argument("--cpu", type=int, default=1, help="the CPU each writer is pinned to")
-    parser.add_argument("--samples", type=int, default=2000, help="rows compared per file")
+    parser.add_argument("--samples", type=int, default=20_000, help="rows compared per sheet")
     parser.add_argument("--no-check", action="store_true")
     parser.add_argument("--full-check", action="store_true", help="openpyxl reads every row")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one writer, print JSON
@@ -673,8 +734,8 @@ def main() -> None:
     print("| writer | wall s | CPU s | peak RSS MB | file MB | correct | load 1-min before/after |")
     print("|---|---:|---:|---:|---:|---|---|")
     for r in results:
-        verdict = r.get("correct")
-        correct = "-" if verdict is None else ("yes" if verdict else "NO")
+        ok = r.get("correct")
+        correct = "-" if ok is None else ("yes" if ok else "NO")
         print(
             f"| {r['writer']} | {r['wall_s']} | {r['cpu_s']} | {r['peak_rss_mb']} | "
             f"{r['file_mb'] or '-'} | {correct} | {r['load_before'][0]} / {r['load_after'][0]} |"

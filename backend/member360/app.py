@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -24,8 +25,13 @@ from member360.db import Database
 from member360.exports.jobs import JobRunner
 from member360.exports.routes import download_endpoint
 from member360.graphql.context import Context, make_context
-from member360.graphql.schema import schema
+from member360.graphql.schema import schema_for
 from member360.ledger.expiry import expiry_loop
+from member360.security import (
+    GRAPHIQL_CONTENT_SECURITY_POLICY,
+    GraphQLRequestGuard,
+    SecurityHeadersMiddleware,
+)
 
 log = logging.getLogger("member360")
 
@@ -42,6 +48,21 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson refuses invalid UTF-8 with a JSONDecodeError (json.loads raises a
+        # UnicodeDecodeError that Strawberry would answer with a 500), and only an object is
+        # a request (the GET `variables` parameter comes here too).
+        value = orjson.loads(data)
+        if not isinstance(value, dict | list):
+            raise orjson.JSONDecodeError("not a JSON object", str(data)[:20], 0)
+        return value
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        response = await super().render_graphql_ide(request)
+        # The page loads GraphiQL from its CDN (development only: production has no IDE).
+        response.headers["Content-Security-Policy"] = GRAPHIQL_CONTENT_SECURITY_POLICY
+        return response
 
 
 class AuthGate:
@@ -111,8 +132,11 @@ def create_app(
     database = db or Database(settings.database_url)
     owns_db = db is None
     keys = KeyResolver(database)
+    production = settings.production
     graphql_app = GraphQLApp(
-        schema, graphql_ide="graphiql" if settings.env != "production" else None
+        schema_for(production=production),
+        graphql_ide=None if production else "graphiql",
+        allow_queries_via_get=not production,
     )
     gate = AuthGate(graphql_app, database, keys, settings)
 
@@ -167,13 +191,18 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/graphql", gate, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLRequestGuard(gate, production=production),
+                methods=["GET", "POST"],
+            ),
             Route("/exports/{token}", download_endpoint(database, settings)),
             Route("/livez", livez),
             Route("/readyz", readyz),
             Route("/", home),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeadersMiddleware, production=production)],
     )
     app.state.db = database
     app.state.started_at = dt.datetime.now(dt.UTC)

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     smtp_port: int = 1025
     smtp_from: str = "member360@localhost"
     export_dir: Path = Path("./exports")
+    # "development" or "production": production serves no GraphiQL, no introspection, no
+    # suggestions, masks unexpected errors, refuses GET and sends HSTS.
     env: str = "development"
     # How often the ledger task expires due lots; the contract asks for at least every minute.
     expiry_interval_seconds: float = 60.0
@@ -42,6 +44,19 @@ class Settings(BaseSettings):
     job_backoff_seconds: float = 5.0
     # Members without an email get coupon resends by SMS through this gateway (HTTP POST).
     sms_gateway_url: str | None = None
+
+    @field_validator("env")
+    @classmethod
+    def _known_env(cls, env: str) -> str:
+        # A typo must not quietly serve a development endpoint in production.
+        value = env.strip().lower()
+        if value not in ("development", "production"):
+            raise ValueError("M360_ENV must be development or production")
+        return value
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     @field_validator("database_url")
     @classmethod

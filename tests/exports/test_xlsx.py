@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import threading
 import tracemalloc
 import zipfile
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -23,6 +24,7 @@ from member360.exports.xlsx import (
     Column,
     WorkbookInfo,
     WriteResult,
+    _write,
     column_width,
     write_workbook,
     write_workbook_async,
@@ -173,7 +175,7 @@ def test_no_rows_still_gives_a_data_sheet_with_its_header(tmp_path: Path) -> Non
 def test_real_dates_numbers_and_booleans_and_datetimes_in_the_workbook_zone(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
     zone = ZoneInfo(KOLKATA)
-    rows = [
+    rows: list[list[Any]] = [
         [
             dt.datetime(2026, 1, 1, 20, 45, 10, tzinfo=UTC),
             "Asha",
@@ -246,9 +248,10 @@ def test_none_values_become_empty_cells_in_every_kind(tmp_path: Path) -> None:
     assert '<c r="A2"' not in xml and '<c r="A3"' not in xml  # no empty string, no blank cell
 
 
-def test_values_a_column_type_cannot_hold_are_written_as_text(tmp_path: Path) -> None:
+def test_a_column_with_a_value_its_type_cannot_hold_is_text_in_that_sheet(tmp_path: Path) -> None:
+    """Nothing is lost: the column becomes text in the sheet holding such a value."""
     path = tmp_path / "out.xlsx"
-    rows = [
+    rows: list[list[Any]] = [
         [dt.datetime(2026, 1, 1, tzinfo=UTC), 42, 2**60, Decimal("1.5"), dt.date(1850, 5, 1), 1],
         [
             dt.datetime(1899, 12, 31, 12, tzinfo=UTC),
@@ -263,32 +266,32 @@ def test_values_a_column_type_cannot_hold_are_written_as_text(tmp_path: Path) ->
     ]
     write(path, ALL_KINDS, rows)
     got = data_rows(openpyxl.load_workbook(path)["Data"])
-    assert got[0] == (
-        dt.datetime(2026, 1, 1, 5, 30),
-        "42",
-        "1152921504606846976",  # a double would have changed its last digits
-        1.5,
-        "1850-05-01",  # before Excel's calendar: ISO text, the rest of the row unchanged
-        True,
-    )
-    # Kolkata's offset in 1899 was local mean time, +05:21:10 (tz database).
-    assert got[1] == ("1899-12-31 17:21:10", "ok", 12, "NAN", dt.datetime(2026, 1, 2), "maybe")
-    assert got[2] == (None, None, "-9007199254740992", 7, dt.datetime(2026, 1, 2), False)
+    assert got == [
+        # Kolkata's offset in 1899 was local mean time, +05:21:10 (tz database).
+        ("2026-01-01 05:30:00", "42", "1152921504606846976", 1.5, "1850-05-01", "TRUE"),
+        ("1899-12-31 17:21:10", "ok", "12", None, "2026-01-02", "maybe"),  # NaN: empty
+        (None, None, "-9007199254740992", 7, "2026-01-02", "FALSE"),
+    ]
 
 
-def test_rows_with_a_text_fallback_keep_their_neighbours_typed(tmp_path: Path) -> None:
+def test_the_text_fallback_stays_in_its_sheet(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
-    dates = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(5000)]
-    rows: list[list[Any]] = [[d, i] for i, d in enumerate(dates)]
-    rows[0][0] = rows[2500][0] = rows[4999][0] = dt.date(1, 1, 1)
-    write(path, [Column("Day", "date"), Column("N", "int")], rows, batch=5000)
-    got = data_rows(openpyxl.load_workbook(path)["Data"])
-    assert [g[1] for g in got] == list(range(5000))
-    for i, (day, _) in enumerate(got):
-        if i in (0, 2500, 4999):
-            assert day == "0001-01-01"
-        else:
-            assert day == dt.datetime.combine(dates[i], dt.time())
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(10)]
+    rows: list[list[Any]] = [[d, i] for i, d in enumerate(days)]
+    rows[2][0] = dt.date(1, 1, 1)
+    write(path, [Column("Day", "date"), Column("N", "int")], rows, batch=3, max_rows_per_sheet=5)
+    wb = openpyxl.load_workbook(path)
+    first, second = data_rows(wb["Data"]), data_rows(wb["Data (2)"])
+    assert [r[0] for r in first] == [
+        "2026-01-01",
+        "2026-01-02",
+        "0001-01-01",
+        "2026-01-04",
+        "2026-01-05",
+    ]
+    assert [r[0] for r in second] == [dt.datetime.combine(d, dt.time()) for d in days[5:]]
+    assert [r[1] for r in first + second] == list(range(10))
+    assert wb["Data (2)"]["A2"].number_format == "yyyy-mm-dd"
 
 
 @pytest.mark.parametrize("vectorised", [True, False])
@@ -306,11 +309,11 @@ def test_long_text_is_cut_at_excels_limit(tmp_path: Path, vectorised: bool) -> N
 # Formula safety and forbidden characters.
 
 
-@pytest.mark.parametrize("path_kind", ["vectorised", "value by value", "cell by cell"])
+@pytest.mark.parametrize("path_kind", ["vectorised", "value by value", "text fallback"])
 def test_text_that_looks_like_a_formula_or_link_is_stored_as_a_string(
     tmp_path: Path, path_kind: str
 ) -> None:
-    """Each of the writer's three ways of writing text; and the cover and the header too.
+    """Each of the writer's ways to text; and the cover and the header too.
 
     openpyxl does not decode Excel's _xHHHH_ escapes, so the CR that Excel (and this writer)
     stores as _x000D_ is decoded here with openpyxl's own `unescape`; a text that merely looks
@@ -322,9 +325,8 @@ def test_text_that_looks_like_a_formula_or_link_is_stored_as_a_string(
     rows: list[list[Any]] = [[text, other] for text in DANGEROUS]
     if path_kind == "value by value":
         rows.append([123, other])  # a non-str in the column: its values go one by one
-    elif path_kind == "cell by cell":
-        for r in rows:
-            r[1] = dt.date(1800, 1, 1)  # a row with a text fallback is written cell by cell
+    elif path_kind == "text fallback":
+        rows[0][1] = dt.date(1800, 1, 1)  # the Day column becomes text in this sheet
     notes = [(text, text) for text in DANGEROUS]
     write(path, columns, rows, info=info(title='=HYPERLINK("http://x","y")', notes=notes))
 
@@ -422,6 +424,32 @@ def test_the_default_limit_is_excels_rows_less_the_header() -> None:
     assert MAX_DATA_ROWS_PER_SHEET == 1_048_575
 
 
+def test_nothing_is_left_behind_but_the_workbook(tmp_path: Path) -> None:
+    """The spool beside the output goes, and a workbook cut short is removed."""
+    path = tmp_path / "out.xlsx"
+    write(path, [Column("N", "int")], [[i] for i in range(10)], batch=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx"]
+    path.unlink()
+
+    def broken() -> Iterator[list[list[Any]]]:
+        yield [[1]]
+        yield [[1, 2]]  # the wrong width: refused in the middle of the rows
+
+    with pytest.raises(ValueError, match="rows of"):
+        write_workbook(path, [Column("N", "int")], broken(), info())
+    assert list(tmp_path.iterdir()) == []
+
+    stop = threading.Event()
+
+    def stopped_after_the_rows() -> Iterator[list[list[Any]]]:
+        yield [[i] for i in range(100)]
+        stop.set()  # as if cancelled while the workbook is being written from the spool
+
+    with pytest.raises(RuntimeError, match="_Stopped"):
+        _write(path, [Column("N", "int")], stopped_after_the_rows(), info(), 40, stop)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_invalid_input_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
     with pytest.raises(ValueError, match="max_rows_per_sheet"):
@@ -466,9 +494,13 @@ def test_300000_rows_stream_in_constant_memory(tmp_path: Path) -> None:
     start = dt.datetime(2025, 1, 1, tzinfo=UTC)
     rss: list[int] = []
 
+    warm: list[int] = []
+
     def batches() -> Iterator[list[list[Any]]]:
         for first in range(0, rows, 2000):
             rss.append(_statm_rss())
+            if first == 30_000:
+                warm.append(max(rss))
             yield [
                 [
                     start + dt.timedelta(seconds=i * 7),
@@ -483,18 +515,29 @@ def test_300000_rows_stream_in_constant_memory(tmp_path: Path) -> None:
                 for i in range(first, first + 2000)
             ]
 
+    sampling = threading.Event()
+
+    def sample() -> None:  # also while the workbook is assembled after the last batch
+        while not sampling.wait(0.05):
+            rss.append(_statm_rss())
+
+    sampler = threading.Thread(target=sample)
     tracemalloc.start()
+    sampler.start()
     try:
         result = write_workbook(path, columns, batches(), info())
         _, peak = tracemalloc.get_traced_memory()
     finally:
+        sampling.set()
+        sampler.join()
         tracemalloc.stop()
 
     assert result.row_count == rows
     # 300,000 rows x 8 values as Python objects would take well over 100 MB.
     assert peak < 25 * 2**20, f"Python peak {peak / 2**20:.1f} MB"
-    warm = max(rss[: len(rss) // 10])
-    assert max(rss) - warm < 40 * 2**20, f"RSS grew {(max(rss) - warm) / 2**20:.1f} MB"
+    assert warm, "no sample after 30,000 rows"
+    growth = max(rss) - warm[0]
+    assert growth < 40 * 2**20, f"RSS grew {growth / 2**20:.1f} MB after the first 30,000 rows"
 
     # openpyxl reads 300,000 rows far slower than they are written: it checks the sheets, the
     # count on the cover, the dimension and the first rows; the XML gives every row's number.
@@ -656,8 +699,8 @@ def test_the_first_day_excel_dates_right_is_1900_03_01(tmp_path: Path) -> None:
     """Excel counts a 29 February 1900: days before March 1900 would show one day off."""
     path = tmp_path / "out.xlsx"
     days = [dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(1900, 3, 2)]
-    write(path, [Column("Day", "date")], [[d] for d in days])
-    got = [r[0] for r in data_rows(openpyxl.load_workbook(path)["Data"])]
+    write(path, [Column("Day", "date")], [[d] for d in days], max_rows_per_sheet=1)
+    wb = openpyxl.load_workbook(path)
+    got = [data_rows(wb[name])[0][0] for name in ("Data", "Data (2)", "Data (3)")]
     assert got == ["1900-02-28", dt.datetime(1900, 3, 1), dt.datetime(1900, 3, 2)]
-    xml = sheet_xml(path)["xl/worksheets/sheet2.xml"]
-    assert "<v>61" in xml  # Excel's own serial number for 1900-03-01
+    assert "<v>61" in sheet_xml(path)["xl/worksheets/sheet3.xml"]  # Excel's serial for 1900-03-01

@@ -13,16 +13,17 @@ Cells:
   characters XML/Excel forbid (C0 controls other than tab, LF and CR; U+FFFE, U+FFFF; lone
   surrogates) are removed and text is cut at Excel's 32,767 characters. A non-str value is
   written as its str().
-- int, float: numbers. An integer beyond ±2**53 (which a double cannot hold exactly), or a value
-  that is not a number, is written as text so no digit is lost.
+- int, float: numbers (NaN and infinities, which Excel lacks: empty cells).
 - date: a real Excel date (format yyyy-mm-dd). A datetime given for a date column is converted
   to the workbook's time zone first.
 - datetime: a real Excel date-time (format yyyy-mm-dd hh:mm:ss) in the workbook's time zone:
   aware datetimes are converted to `WorkbookInfo.time_zone`; naive ones are taken as UTC.
 - bool: a real Excel boolean (TRUE/FALSE, localised by Excel), not Yes/No text.
-- Dates and datetimes before 1900-03-01 (Excel has no dates before 1900, and counts a
-  29 February 1900 that never was) are written as ISO text.
 - None: an empty cell.
+- A value its column's type cannot hold — a date or datetime before 1900-03-01 (Excel has no
+  dates before 1900 and counts a 29 February 1900 that never was), an integer beyond ±2**53
+  (a double would change its digits), a word in a number column — makes that column text in
+  that data sheet (dates as ISO text, numbers in full, booleans TRUE/FALSE): nothing is lost.
 
 How: the rows are converted batch by batch to Apache Arrow (vectorised: text cleaned, datetimes
 moved to the zone) and spooled to an Arrow IPC file beside the output (lz4); then, with the row
@@ -277,8 +278,10 @@ class _WorkbookWriter:
         self.stop = stop
         self.generated_at = (info.generated_at or dt.datetime.now(_UTC)).astimezone(self.zone)
         self.converter = _ArrowConverter(self.columns, self.zone)
-        self.spool_path = path.with_name(f".{path.name}.spool")
+        hidden = path.name if path.name.startswith(".") else f".{path.name}"
+        self.spool_path = path.with_name(f"{hidden}.spool")  # beside the output, same disk
         self.spool: pa.ipc.RecordBatchStreamWriter | None = None
+        self.reader: pa.ipc.RecordBatchStreamReader | None = None
         self.row_count = 0
         # Per data sheet, the columns holding a value their type cannot: text in that sheet.
         self.text_columns: dict[int, set[int]] = {}
@@ -306,7 +309,10 @@ class _WorkbookWriter:
             self.spool.close()
         sheets = max(1, -(-self.row_count // self.max_rows))
         names = [DATA_SHEET if k == 0 else f"{DATA_SHEET} ({k + 1})" for k in range(sheets)]
-        source = iter(pa.ipc.open_stream(str(self.spool_path))) if self.spool else iter(())
+        if self.spool is not None:
+            # Plain reads: a memory map would count the whole spool in the resident set.
+            self.reader = pa.ipc.open_stream(pa.OSFile(str(self.spool_path), "r"))
+        source = iter(self.reader) if self.reader is not None else iter(())
         carry: list[pa.RecordBatch] = []
         order = iter(range(sheets))
         data = []
@@ -354,6 +360,8 @@ class _WorkbookWriter:
         )
 
     def discard_spool(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
         if self.spool is not None:
             with contextlib.suppress(pa.ArrowInvalid):
                 self.spool.close()  # already closed, or failed
@@ -542,11 +550,10 @@ class _ArrowConverter:
     def _to_int(value: Any) -> Any:
         if isinstance(value, bool):
             return float(value)
-        if isinstance(value, int) or (isinstance(value, Decimal) and value.is_finite()):
-            if abs(value) >= _MAX_SAFE_INT:
-                return _Text(str(value))  # a double would change its last digits
-            return float(value)
-        if isinstance(value, float | Decimal):
+        exact = isinstance(value, int) or (isinstance(value, Decimal) and value.is_finite())
+        if exact and abs(value) >= _MAX_SAFE_INT:
+            return _Text(str(value))  # a double would change its last digits
+        if isinstance(value, int | float | Decimal):
             return float(value)  # NaN and infinities: empty cells, Excel has neither
         return _Text(str(value))
 
@@ -589,7 +596,8 @@ class _Text:
 def _as_text(kind: str, array: pa.Array) -> pa.Array:
     """A typed spool column as the text a sheet shows when the column must be text there."""
     if kind == "datetime":
-        return pc.strftime(array, format="%Y-%m-%d %H:%M:%S")
+        seconds = array.cast(pa.timestamp("s"), safe=False)  # else %S shows microseconds
+        return pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
     if kind == "bool":
         return pc.if_else(array, "TRUE", "FALSE")
     if kind in ("int", "float"):

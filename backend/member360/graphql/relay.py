@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
-
 from graphql import GraphQLError
 
 NodeT = TypeVar("NodeT")

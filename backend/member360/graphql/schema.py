@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 
 from member360.customers.queries import CustomerQuery
 from member360.exports.mutations import ExportMutation
 from member360.exports.types import ExportQuery
+from member360.graphql.limits import graphql_extensions
 from member360.history.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
 from member360.orgs.types import Organization, Viewer, organization_of
@@ -41,13 +44,23 @@ class Mutation(IngestMutation, ExportMutation, CouponMutation):
     pass
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """The schema; in production without introspection, suggestions or unexpected detail.
+
+    The limits extension also caches parsing and validation: doing them again for the same
+    document is most of a small query's cost.
+    """
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        # Parsing and validating the same documents again is most of a small query's cost.
-        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+        config=StrawberryConfig(disable_field_suggestions=production),
+        extensions=[*graphql_extensions(production=production)],
     )
 
 
 schema = build_schema()
+
+
+@functools.cache
+def schema_for(*, production: bool) -> strawberry.Schema:
+    return build_schema(production=True) if production else schema

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import strawberry
-
 from graphql import GraphQLError
+
 from member360.graphql.relay import PageInfo
 from member360.reports.interactions import (
     Page,

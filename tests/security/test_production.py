@@ -1,0 +1,166 @@
+"""Production mode: no GraphiQL, no introspection, no suggestions, unexpected errors masked
+(their detail only in the log), GET and non-JSON POSTs refused."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+from member360.auth.keys import create_api_key
+from member360.config import Settings
+from member360.db import Database
+from member360.orgs.service import OrgInfo
+from tests.security.conftest import Api, codes, settings_for
+
+SECRET = "db password is hunter2"
+
+
+def test_env_is_development_or_production() -> None:
+    assert settings_for("production").production
+    assert not settings_for("development").production
+    assert Settings(_env_file=None, env=" Production ").production  # type: ignore[call-arg]
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, env="prod")  # type: ignore[call-arg]
+
+
+async def test_no_graphiql_in_production(db: Database, prod: Api, dev: Api) -> None:
+    page = await dev.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "GraphiQL" in page.text
+    refused = await prod.client.get("/graphql", headers={"Accept": "text/html"})
+    assert refused.status_code == 405 and "GraphiQL" not in refused.text
+
+
+async def test_get_is_refused_in_production(db: Database, prod: Api) -> None:
+    for params in ({"query": "{ me { kind } }"}, {}):
+        response = await prod.client.get("/graphql", params=params, headers=prod.auth)
+        assert response.status_code == 405 and response.headers["allow"] == "POST"
+        assert codes(response.json()) == ["METHOD_NOT_ALLOWED"]
+    head = await prod.client.head("/graphql", params={"query": "{ me { kind } }"})
+    assert head.status_code == 405
+
+
+async def test_non_json_posts_are_refused(db: Database, api: Api) -> None:
+    for headers, body in (
+        ({"Content-Type": "application/graphql"}, b"{ me { kind } }"),
+        ({"Content-Type": "text/plain"}, b'{"query": "{ me { kind } }"}'),
+        ({}, b'{"query": "{ me { kind } }"}'),
+        ({"Content-Type": "Application/JSON"}, b'{"query": "{ me { kind } }"}'),
+    ):
+        response = await api.client.post("/graphql", content=body, headers={**api.auth, **headers})
+        assert response.status_code == 415, headers
+        assert codes(response.json()) == ["UNSUPPORTED_MEDIA_TYPE"]
+    ok = await api.client.post(
+        "/graphql",
+        content=b'{"query": "{ me { kind } }"}',
+        headers={**api.auth, "Content-Type": "application/json; charset=utf-8"},
+    )
+    assert ok.json() == {"data": {"me": {"kind": "API_KEY"}}}
+
+
+async def test_a_body_that_is_no_json_object_is_refused(db: Database, api: Api) -> None:
+    for body in (b"null", b"1", b'"{ me { kind } }"', b"\xff\xfe", b"query { me { kind } }"):
+        response = await api.client.post(
+            "/graphql", content=body, headers={**api.auth, "Content-Type": "application/json"}
+        )
+        assert response.status_code == 400 and codes(response.json()) == ["BAD_REQUEST"], body
+    # Invalid UTF-8 inside an object is malformed JSON, not a server error.
+    response = await api.client.post(
+        "/graphql",
+        content=b'{"query": "{ me { kind } }", "variables": {"x": "\xff"}}',
+        headers={**api.auth, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ me { scope } }", {}),  # a field
+        ('{ customers(serch: "a") { edges { cursor } } }', {}),  # an argument
+        (
+            '{ customers(search: "a") { edges { node { interactions(channel: EMAL) { edges { cursor } } } } } }',
+            {},
+        ),
+        ("query($c: Strin) { me { kind } }", {}),  # a type
+        (
+            'query($c: Channel) { customers(search: "a") { edges { node { interactions(channel: $c) { edges { cursor } } } } } }',
+            {"c": "EMAL"},  # an enum value in a variable: an execution-time error
+        ),
+        (
+            "query($f: InteractionReportFilter!) { interactionReport(filter: $f) { totalCount } }",
+            {"f": {"from": "2024-01-01", "to": "2024-01-02", "nam": "x"}},  # an input field
+        ),
+    ],
+)
+async def test_no_suggestions_in_production(
+    db: Database, prod: Api, dev: Api, query: str, variables: dict
+) -> None:
+    shown = (await dev.post(query, variables)).json()
+    assert "Did you mean" in str(shown["errors"]), shown
+    hidden = (await prod.post(query, variables)).json()
+    assert hidden["errors"] and "Did you mean" not in str(hidden["errors"]), hidden
+    assert all(c in ("GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT") for c in codes(hidden))
+
+
+async def test_unexpected_errors_are_masked_and_logged(
+    db: Database,
+    prod: Api,
+    dev: Api,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def boom(_: object) -> None:
+        raise RuntimeError(SECRET)
+
+    monkeypatch.setattr("member360.graphql.schema.organization_of", boom)
+    with caplog.at_level(logging.ERROR):
+        masked = await prod.gql("{ me { kind } }")
+    assert masked["data"] is None
+    assert masked["errors"] == [
+        {
+            "message": "Unexpected error.",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["me"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        }
+    ]
+    assert SECRET in caplog.text  # the detail is in the log, and only there
+    # Development shows the detail to whoever develops against it.
+    shown = await dev.gql("{ me { kind } }")
+    assert shown["errors"][0]["message"] == SECRET
+
+
+async def test_errors_with_a_code_are_not_masked(db: Database, org: OrgInfo, prod: Api) -> None:
+    narrow = await create_api_key(db, org, ["customers:read"])
+    forbidden = await prod.gql(
+        '{ interactionReport(filter: {from: "2024-01-01", to: "2024-01-02"}) { totalCount } }',
+        key=narrow,
+    )
+    assert codes(forbidden) == ["FORBIDDEN"]
+    assert "reports:read" in forbidden["errors"][0]["message"]
+    bad = await prod.gql('{ customer(customerId: "a", email: "b") { name } }')
+    assert codes(bad) == ["BAD_USER_INPUT"]
+    assert bad["errors"][0]["message"].startswith("customer: give exactly one of")
+    # Limits and spec errors keep their messages too.
+    assert (await prod.gql("{ me { nope } }"))["errors"][0]["message"] == (
+        "Cannot query field 'nope' on type 'Viewer'."
+    )
+
+
+async def test_graphiql_introspection_works_in_development(db: Database, dev: Api) -> None:
+    from graphql import get_introspection_query
+
+    # As GraphiQL asks it: every option, and ofType nested 9 deep.
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+        one_of=True,
+    )
+    result = await dev.gql(query)
+    assert "errors" not in result, result["errors"][:2]
+    assert result["data"]["__schema"]["queryType"]["name"] == "Query"
