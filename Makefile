@@ -7,9 +7,13 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint schema bench clean
+FRONTEND := frontend
+FE_STAMP := $(FRONTEND)/node_modules/.installed-$(shell sha1sum $(FRONTEND)/package-lock.json | cut -c1-12)
+FE_SRC := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/codegen.ts -type f -not -path '*/src/gql/*')
 
-install: $(STAMP)
+.PHONY: install run test lint schema bench clean chromium
+
+install: $(STAMP) $(FRONTEND)/dist/index.html
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,12 +22,25 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+$(FE_STAMP): $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	touch $@
+
+# The web app: GraphQL types generated from schema.graphql, type-checked, built by Vite.
+$(FRONTEND)/dist/index.html: $(FE_STAMP) schema.graphql $(FE_SRC)
+	cd $(FRONTEND) && npm run build
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
 run: install
 	$(BIN)/member360 demo
-	@echo "Open http://$(HOST):$(PORT)/graphql and add the header  Authorization: Bearer <the key above>"
+	@echo "Open http://$(HOST):$(PORT)/ and sign in with the key above (GraphQL: http://$(HOST):$(PORT)/graphql, header Authorization: Bearer <key>)"
 	$(BIN)/member360 serve --host $(HOST) --port $(PORT)
 
-test: install lint
+test: install lint chromium
+	cd $(FRONTEND) && npx vitest run
 	$(BIN)/python -m pytest
 
 lint: install
@@ -37,4 +54,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) member360.db* exports
+	rm -rf $(VENV) member360.db* exports $(FRONTEND)/node_modules $(FRONTEND)/dist

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -32,6 +33,7 @@ from member360.security import (
     GraphQLRequestGuard,
     SecurityHeadersMiddleware,
 )
+from member360.spa import spa_routes
 
 log = logging.getLogger("member360")
 
@@ -153,10 +155,13 @@ def create_app(
             )
         return JSONResponse({"status": "ok"})
 
+    spa_dir = Path(settings.spa_dir)
+
     async def home(_: Request) -> Response:
         return HTMLResponse(
             "<!doctype html><title>Member360</title><h1>Member360</h1>"
-            '<p>The GraphQL API and its explorer are at <a href="/graphql">/graphql</a>.</p>'
+            "<p>The web app is not built here (run <code>make install</code>). "
+            'The GraphQL API and its explorer are at <a href="/graphql">/graphql</a>.</p>'
         )
 
     @contextlib.asynccontextmanager
@@ -199,7 +204,8 @@ def create_app(
             Route("/exports/{token}", download_endpoint(database, settings)),
             Route("/livez", livez),
             Route("/readyz", readyz),
-            Route("/", home),
+            # The web app (deep links fall back to index.html); without a build, a pointer page.
+            *(spa_routes(spa_dir) if (spa_dir / "index.html").is_file() else [Route("/", home)]),
         ],
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeadersMiddleware, production=production)],

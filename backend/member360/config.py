@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # Attempts before a failing job ends FAILED; retries back off 2, 4, 8 … times this.
     job_max_attempts: int = 5
     job_backoff_seconds: float = 5.0
+    # The built web app (`make install` builds it; the Docker image sets its own path).
+    spa_dir: Path = Path(__file__).resolve().parents[2] / "frontend" / "dist"
     # Members without an email get coupon resends by SMS through this gateway (HTTP POST).
     sms_gateway_url: str | None = None
 

@@ -1,0 +1,168 @@
+import { Button, Modal, Stack, Table, Text } from '@mantine/core';
+import { useSearchParams } from 'react-router';
+import { useQuery } from 'urql';
+import { useTimeZone } from '../../app/OrgProvider';
+import { DataTable, type Column } from '../../components/DataTable';
+import { Action, formatInt, orDash } from '../../components/format';
+import { Pager } from '../../components/Pager';
+import { graphql } from '../../gql';
+import type { PointsRedemptionsQuery } from '../../gql/graphql';
+import { formatDateTime } from '../../lib/dates';
+import { patchParams } from '../../lib/searchParams';
+import { usePaging } from '../../lib/usePaging';
+
+const POINTS_REDEMPTIONS = graphql(`
+  query PointsRedemptions($customerId: String!, $first: Int, $after: String) {
+    customer(customerId: $customerId) {
+      id
+      points {
+        redemptions(first: $first, after: $after) {
+          edges {
+            cursor
+            node {
+              redeemedAt
+              pointsRedeemed
+              pointsReversed
+              orderId
+              storeId
+              source
+              actionId
+              actionName
+              breakup {
+                lotEarnedAt
+                points
+                expiresAt
+                reason
+              }
+            }
+          }
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+        }
+      }
+    }
+  }
+`);
+
+type Edge = NonNullable<PointsRedemptionsQuery['customer']>['points']['redemptions']['edges'][number];
+
+/** Redemptions; "View" opens the lots each one consumed (`?breakup=<cursor>` keeps it open on reload). */
+export function RedemptionsTab({ customerId }: { customerId: string }) {
+  const tz = useTimeZone();
+  const paging = usePaging();
+  const [params, setParams] = useSearchParams();
+  const [{ data, fetching, error }, refetch] = useQuery({
+    query: POINTS_REDEMPTIONS,
+    variables: { customerId, first: paging.first, after: paging.after },
+  });
+  const connection = data?.customer?.points.redemptions;
+  const edges = connection?.edges;
+  const open = edges?.find((e) => e.cursor === params.get('breakup')) ?? null;
+  const setOpen = (cursor: string | null) => setParams((p) => patchParams(p, { breakup: cursor }));
+
+  const columns: Column<Edge>[] = [
+    { key: 'redeemedAt', header: 'Redeemed on', nowrap: true, render: (e) => formatDateTime(e.node.redeemedAt, tz) },
+    { key: 'points', header: 'Points redeemed', align: 'right', render: (e) => formatInt(e.node.pointsRedeemed) },
+    {
+      key: 'reversed',
+      header: 'Points reversed',
+      align: 'right',
+      render: (e) => (e.node.pointsReversed ? formatInt(e.node.pointsReversed) : orDash(null)),
+    },
+    { key: 'action', header: 'Action', render: (e) => <Action id={e.node.actionId} name={e.node.actionName} /> },
+    { key: 'orderId', header: 'Order ID', render: (e) => orDash(e.node.orderId) },
+    { key: 'storeId', header: 'Store', render: (e) => orDash(e.node.storeId) },
+    { key: 'source', header: 'Source', render: (e) => orDash(e.node.source) },
+    {
+      key: 'breakup',
+      header: 'Breakup',
+      render: (e) => (
+        <Button
+          size="compact-xs"
+          variant="light"
+          onClick={() => setOpen(e.cursor)}
+          aria-label={`View breakup of the redemption on ${formatDateTime(e.node.redeemedAt, tz)}`}
+        >
+          View
+        </Button>
+      ),
+    },
+  ];
+
+  return (
+    <>
+      <DataTable
+        label="Redemptions"
+        columns={columns}
+        rows={edges}
+        rowKey={(e) => e.cursor}
+        fetching={fetching}
+        error={error}
+        onRetry={() => refetch({ requestPolicy: 'network-only' })}
+        empty="No redemptions yet."
+        footer={<Pager paging={paging} pageInfo={connection?.pageInfo} rowCount={edges?.length} fetching={fetching} />}
+      />
+      <BreakupModal edge={open} timeZone={tz} onClose={() => setOpen(null)} />
+    </>
+  );
+}
+
+function BreakupModal({
+  edge,
+  timeZone,
+  onClose,
+}: {
+  edge: Edge | null;
+  timeZone: string;
+  onClose: () => void;
+}) {
+  const node = edge?.node;
+  const total = node?.breakup.reduce((sum, b) => sum + b.points, 0) ?? 0;
+  return (
+    <Modal
+      opened={!!node}
+      onClose={onClose}
+      size="lg"
+      title={node ? `Redemption of ${formatInt(node.pointsRedeemed)} points on ${formatDateTime(node.redeemedAt, timeZone)}` : ''}
+    >
+      {node && (
+        <Stack gap="sm">
+          <Text size="sm" c="dimmed">
+            The points came from these lots, earliest expiry first.
+            {node.pointsReversed > 0 &&
+              ` ${formatInt(node.pointsReversed)} of them came back when the order was returned.`}
+          </Text>
+          <Table aria-label="Redemption breakup" withTableBorder striped>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Earned on</Table.Th>
+                <Table.Th ta="right">Points</Table.Th>
+                <Table.Th>Expires on</Table.Th>
+                <Table.Th>Reason</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {node.breakup.map((b, i) => (
+                <Table.Tr key={i}>
+                  <Table.Td>{formatDateTime(b.lotEarnedAt, timeZone)}</Table.Td>
+                  <Table.Td ta="right">{formatInt(b.points)}</Table.Td>
+                  <Table.Td>{formatDateTime(b.expiresAt, timeZone)}</Table.Td>
+                  <Table.Td>{orDash(b.reason)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+            <Table.Tfoot>
+              <Table.Tr>
+                <Table.Th>Total</Table.Th>
+                <Table.Th ta="right">{formatInt(total)}</Table.Th>
+                <Table.Th colSpan={2} />
+              </Table.Tr>
+            </Table.Tfoot>
+          </Table>
+        </Stack>
+      )}
+    </Modal>
+  );
+}
