@@ -179,8 +179,8 @@ async def produce_export(
 
 def _prepare_dir(export_dir: Path, public_id: str) -> None:
     export_dir.mkdir(parents=True, exist_ok=True)
-    for stale in export_dir.glob(f".{public_id}.*.partial.xlsx"):
-        stale.unlink(missing_ok=True)  # left by a runner that died mid-write
+    for stale in export_dir.glob(f".{public_id}.*.partial.xlsx*"):
+        stale.unlink(missing_ok=True)  # left by a runner that died mid-write (file and spool)
 
 
 class JobRunner:
