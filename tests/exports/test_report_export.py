@@ -127,3 +127,11 @@ async def test_report_export_needs_reports_scope_and_a_valid_range(
         },
     )
     assert "exactly one" in both["errors"][0]["message"]
+    no_pii = await create_api_key(db, org, ["exports:write", "reports:read"])
+    email = await api(
+        REQUEST,
+        key=no_pii,
+        input={"interactionReport": {"from": "2026-01-01", "to": "2026-01-02", "email": "asha"}},
+    )
+    assert email["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "pii:read" in email["errors"][0]["message"]

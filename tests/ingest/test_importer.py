@@ -115,8 +115,11 @@ async def test_merge_moves_history_and_resolves_merged_ids(db: Database, org: Or
         org,
         make_customer("keep", when=when),
         make_customer("gone", when=when),
+        make_customer("friend", when=when),
         earn("keep", 10, when=when),
         earn("gone", 15, when=when),
+        earn("friend", 4, when=when),
+        transfer("friend", "gone", 4, when=when),
         event(
             "customer.merged",
             when=when,
@@ -127,10 +130,14 @@ async def test_merge_moves_history_and_resolves_merged_ids(db: Database, org: Or
         ),
         earn("gone", 1, when=when),  # the merged id now resolves to the survivor
     )
-    assert await balance(db, org, "keep") == 26
+    assert await balance(db, org, "keep") == 30
     assert await balance(db, org, "gone") == 0
     moved = [a for a in await activities(db, org, "keep") if a["original_customer_id"] is not None]
-    assert [a["points"] for a in moved] == [15]
+    assert sorted(a["points"] for a in moved) == [4, 15]
+    # The friend's side of the transfer now names the survivor as its counterparty.
+    sent = [a for a in await activities(db, org, "friend") if a["kind"] == "TRANSFER_OUT"]
+    keep_pk = [a for a in await activities(db, org, "keep")][0]["customer_id"]
+    assert [a["counterparty_id"] for a in sent] == [keep_pk]
 
 
 async def test_concurrent_imports_of_one_org_are_serialised(db: Database, org: OrgInfo) -> None:

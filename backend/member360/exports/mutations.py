@@ -50,6 +50,12 @@ class ExportMutation:
                     f"input.interactionReport.{str(exc).removeprefix('filter.')}",
                     extensions={"code": "BAD_USER_INPUT"},
                 ) from None
+            if report_filter.email is not None and not info.context.pii:
+                # The same rule as the report itself: email is personal data.
+                raise GraphQLError(
+                    "input.interactionReport.email: filtering by email needs the pii:read scope",
+                    extensions={"code": "FORBIDDEN"},
+                )
             return await request_export_field(
                 info,
                 kind="REPORT",

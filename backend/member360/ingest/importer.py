@@ -663,6 +663,13 @@ class Importer:
                     ),
                 )
             )
+        # Other members' transfers with the merged member now name the survivor.
+        pa = table("points_activities")
+        await self.session.execute(
+            update(pa)
+            .where(pa.c.org_id == self.org.id, pa.c.counterparty_id == merged.pk)
+            .values(counterparty_id=survivor.pk)
+        )
         for lot in merged.lots:
             lot.customer_id = survivor.pk
             lot.original_customer_id = lot.original_customer_id or merged.pk
