@@ -2,8 +2,8 @@
 
     M360_DATABASE_URL=… python -m bench.profile_app --port 8013 --out bench/results/profile
 
-Runs until SIGINT/SIGTERM, then writes OUT.pyisession (the sampled stacks, wall clock, every
-thread's main loop included), OUT.html (pyinstrument's report) and OUT.sql.json: requests
+Runs until SIGINT/SIGTERM, then writes OUT.pyisession (the sampled stacks, wall clock, the
+main thread), OUT.html (pyinstrument's report) and OUT.sql.json: requests
 served, their total wall time, and per statement shape the count and wall time (from
 SQLAlchemy's before/after_cursor_execute, so it includes the wait for the event loop).
 `bench.run` summarises the session per library (`summarise`).
@@ -123,12 +123,15 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         log_level="warning",
         access_log=False,
+        # The stdlib loop, not uvloop: pyinstrument cannot see inside uvloop's C loop (it
+        # would charge everything the loop does in C, and the idle wait, to the loop itself).
+        loop="asyncio",
     )
     server = uvicorn.Server(config)
     profiler = Profiler(interval=args.interval, async_mode="disabled")
     profiler.start()
     try:
-        server.run()  # the event loop uvicorn picks (uvloop), as in `uvicorn --factory …`
+        server.run()
     finally:
         session = profiler.stop()
         args.out.parent.mkdir(parents=True, exist_ok=True)
