@@ -2,7 +2,9 @@
 
     M360_DATABASE_URL=… python -m bench.profile_app --port 8013 --out bench/results/profile
 
-Runs until SIGINT/SIGTERM, then writes OUT.pyisession (the sampled stacks, wall clock, the
+Profiles only between SIGUSR1 (start; the SQL counters restart too) and SIGUSR2 (stop), so the
+profile covers the measured load and not the idle time around it. Runs until SIGINT/SIGTERM,
+then writes OUT.pyisession (the sampled stacks, wall clock, the
 main thread), OUT.html (pyinstrument's report) and OUT.sql.json: requests
 served, their total wall time, and per statement shape the count and wall time (from
 SQLAlchemy's before/after_cursor_execute, so it includes the wait for the event loop).
@@ -12,8 +14,10 @@ SQLAlchemy's before/after_cursor_execute, so it includes the wait for the event 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
+import signal
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -31,6 +35,11 @@ class SqlStats:
     def __init__(self) -> None:
         self.count: dict[str, int] = defaultdict(int)
         self.seconds: dict[str, float] = defaultdict(float)
+        self.reset()
+
+    def reset(self) -> None:
+        self.count.clear()
+        self.seconds.clear()
         self.requests = 0
         self.request_seconds = 0.0
         self.pool = {"connect": 0, "checkout": 0}
@@ -73,6 +82,7 @@ class SqlStats:
         }
 
 
+@functools.lru_cache(maxsize=512)
 def _shape(statement: str) -> str:
     """A statement's first table and filter, enough to tell the history tabs apart."""
     text = " ".join(statement.split())
@@ -129,11 +139,26 @@ def main(argv: list[str] | None = None) -> None:
     )
     server = uvicorn.Server(config)
     profiler = Profiler(interval=args.interval, async_mode="disabled")
-    profiler.start()
+
+    def start(*_: Any) -> None:
+        if not profiler.is_running:
+            stats.reset()
+            profiler.start()
+
+    def stop(*_: Any) -> None:
+        if profiler.is_running:
+            profiler.stop()
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
     try:
         server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it shut down on
+        pass
     finally:
-        session = profiler.stop()
+        stop()
+    session = profiler.last_session
+    if session is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         session.save(str(args.out.with_suffix(".pyisession")))
         args.out.with_suffix(".html").write_text(profiler.output_html())

@@ -471,8 +471,10 @@ def run_profile(
         quiet = wait_quiet(args.quiet_below, args.quiet_wait)
         if args.warmup:
             wrk(server.url + "/graphql", "page", manifest, key, args, args.warmup)
+        server.proc.send_signal(signal.SIGUSR1)  # profile this window only
         with CpuMeter(server.pid, database) as meter:
             load = wrk(server.url + "/graphql", "page", manifest, key, args, args.profile_duration)
+            server.proc.send_signal(signal.SIGUSR2)
     session = out.with_suffix(".pyisession")
     sql = json.loads(out.with_suffix(".sql.json").read_text())
     categories = summarise(session)
