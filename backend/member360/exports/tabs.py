@@ -19,7 +19,12 @@ from sqlalchemy import select
 from member360.db import Database
 from member360.graphql.paging import HistorySpec, PageKey, history_statement
 from member360.history import loaders as history
-from member360.history.types import PERSONAL_IDENTIFIERS, WITHHELD
+from member360.history.types import (
+    PERSONAL_IDENTIFIERS,
+    WITHHELD,
+    coupon_status,
+    effective_till_code,
+)
 from member360.ingest.unit import table
 from member360.ledger import loaders as ledger
 
@@ -64,11 +69,7 @@ def _col(title: str, kind: str, attr: str) -> TabColumn:
 
 
 def _coupon_status(row: Any) -> str:
-    if row.redeemed_at is not None:
-        return "REDEEMED"
-    if row.expires_at is not None and row.expires_at <= dt.datetime.now(dt.UTC):
-        return "EXPIRED"
-    return "ACTIVE"
+    return coupon_status(row, dt.datetime.now(dt.UTC)).value
 
 
 ACTIVITY_COLUMNS = (
@@ -207,16 +208,7 @@ TABS: dict[CustomerTab, TabExport] = {
             _col("Tracking ID", "text", "tracking_id"),
             _col("Source", "text", "source"),
             _col("Account ID", "text", "account_id"),
-            TabColumn(
-                "Till Code",
-                "text",
-                lambda r: (
-                    str(r.attributes["tillCode"])
-                    if isinstance(r.attributes, dict)
-                    and r.attributes.get("tillCode") not in (None, "")
-                    else r.till_code
-                ),
-            ),
+            TabColumn("Till Code", "text", effective_till_code),
         ),
         history.BEHAVIORAL_EVENTS,
     ),

@@ -38,6 +38,22 @@ class CouponStatus(Enum):
     EXPIRED = "EXPIRED"
 
 
+def coupon_status(row: Any, now: dt.datetime) -> CouponStatus:
+    if row.redeemed_at is not None:
+        return CouponStatus.REDEEMED
+    if row.expires_at is not None and row.expires_at <= now:
+        return CouponStatus.EXPIRED
+    return CouponStatus.ACTIVE
+
+
+def effective_till_code(row: Any) -> str | None:
+    """The till code an event carries in its attributes wins over the integration's."""
+    attributes = row.attributes
+    if isinstance(attributes, dict) and attributes.get("tillCode") not in (None, ""):
+        return str(attributes["tillCode"])
+    return row.till_code
+
+
 @strawberry.type
 class Transaction:
     occurred_at: dt.datetime
@@ -79,12 +95,7 @@ class Coupon:
 
     @classmethod
     def from_row(cls, row: Any, tz: ZoneInfo, now: dt.datetime) -> Coupon:
-        if row.redeemed_at is not None:
-            status = CouponStatus.REDEEMED
-        elif row.expires_at is not None and row.expires_at <= now:
-            status = CouponStatus.EXPIRED
-        else:
-            status = CouponStatus.ACTIVE
+        status = coupon_status(row, now)
         return cls(
             id=strawberry.ID(row.coupon_id),
             coupon_id=row.coupon_id,
@@ -138,10 +149,7 @@ class BehavioralEvent:
     @classmethod
     def from_row(cls, row: Any, tz: ZoneInfo) -> BehavioralEvent:
         attributes = row.attributes
-        till = row.till_code
-        # The till code an event carries in its attributes wins over the integration's.
-        if isinstance(attributes, dict) and attributes.get("tillCode") not in (None, ""):
-            till = str(attributes["tillCode"])
+        till = effective_till_code(row)
         return cls(
             occurred_at=row.occurred_at.astimezone(tz),
             event=row.event,
