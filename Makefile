@@ -36,7 +36,7 @@ chromium:
 
 run: install
 	$(BIN)/member360 demo
-	@echo "Open http://$(HOST):$(PORT)/ and sign in with the key above (GraphQL: http://$(HOST):$(PORT)/graphql, header Authorization: Bearer <key>)"
+	@echo "Open http://$(HOST):$(PORT)/ and sign in with a demo login above (partner apps: http://$(HOST):$(PORT)/graphql with header Authorization: Bearer <the key above>)"
 	$(BIN)/member360 serve --host $(HOST) --port $(PORT)
 
 test: install lint chromium

@@ -20,7 +20,14 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from member360.auth.keys import KeyResolver
+from member360.auth.keys import KeyResolver, Principal
+from member360.auth.routes import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    auth_routes,
+    session_principal,
+)
+from member360.auth.users import Authenticator, LoginPolicy
 from member360.config import Settings, get_settings
 from member360.db import Database
 from member360.exports.jobs import JobRunner
@@ -32,6 +39,7 @@ from member360.security import (
     GRAPHIQL_CONTENT_SECURITY_POLICY,
     GraphQLRequestGuard,
     SecurityHeadersMiddleware,
+    refusal,
 )
 from member360.spa import spa_routes
 
@@ -70,21 +78,32 @@ class GraphQLApp(GraphQL[Context, None]):
 class AuthGate:
     """Lets a request reach GraphQL only with a valid credential; anything else gets HTTP 401.
 
+    Credentials: an API key (`Authorization: Bearer …`, partner apps) or a web-app session
+    cookie. A cookie-authenticated request must also carry the session's CSRF token in
+    `X-CSRF-Token` (403 CSRF_FAILED otherwise): browsers attach cookies to cross-site requests,
+    but a foreign page cannot read the token to echo it.
+
     The GraphiQL page itself (a browser GET for HTML) loads without one, so a newcomer can
     paste the demo key into its headers.
     """
 
     def __init__(
-        self, app: GraphQLApp, db: Database, keys: KeyResolver, settings: Settings
+        self,
+        app: GraphQLApp,
+        db: Database,
+        keys: KeyResolver,
+        settings: Settings,
+        users: Authenticator,
     ) -> None:
         self.app = app
         self.db = db
         self.keys = keys
         self.settings = settings
+        self.users = users
         self.queue: Any = None  # the procrastinate app, when jobs go to workers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if (
             scope["method"] == "GET"
             and "text/html" in headers.get("accept", "")
@@ -92,24 +111,9 @@ class AuthGate:
         ):
             await self.app(scope, receive, send)
             return
-        auth = headers.get("authorization", "")
-        principal = None
-        if auth.lower().startswith("bearer "):
-            principal = await self.keys.resolve(auth[7:].strip())
-        if principal is None:
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "missing or invalid credentials",
-                            "extensions": {"code": "UNAUTHENTICATED"},
-                        }
-                    ]
-                },
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="member360"'},
-            )
-            await response(scope, receive, send)
+        principal, refusal = await self._authenticate(headers)
+        if refusal is not None:
+            await refusal(scope, receive, send)
             return
         scope.setdefault("state", {})
         scope["state"]["principal"] = principal
@@ -122,6 +126,38 @@ class AuthGate:
             context = scope["state"].pop("context", None)
             if context is not None:
                 await context.aclose()
+
+    async def _authenticate(
+        self, headers: dict[str, str]
+    ) -> tuple[Principal | None, JSONResponse | None]:
+        auth = headers.get("authorization", "")
+        principal = None
+        if auth.lower().startswith("bearer "):
+            principal = await self.keys.resolve(auth[7:].strip())
+        elif session_token := _cookie(headers.get("cookie", ""), SESSION_COOKIE):
+            signed_in = await session_principal(self.users, session_token)
+            if signed_in is not None:
+                if not signed_in.csrf_matches(headers.get(CSRF_HEADER)):
+                    return None, refusal(
+                        403, "CSRF_FAILED", "X-CSRF-Token: missing or does not match the session"
+                    )
+                principal = signed_in.principal
+        if principal is None:
+            return None, refusal(
+                401,
+                "UNAUTHENTICATED",
+                "missing or invalid credentials",
+                {"WWW-Authenticate": 'Bearer realm="member360"'},
+            )
+        return principal, None
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
 
 
 def create_app(
@@ -140,7 +176,17 @@ def create_app(
         graphql_ide=None if production else "graphiql",
         allow_queries_via_get=not production,
     )
-    gate = AuthGate(graphql_app, database, keys, settings)
+    users = Authenticator(
+        database,
+        settings.secret_key,
+        LoginPolicy(
+            max_failures_per_account=settings.login_max_failures_per_account,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            window_seconds=settings.login_lockout_seconds,
+            session_hours=settings.session_hours,
+        ),
+    )
+    gate = AuthGate(graphql_app, database, keys, settings, users)
 
     async def livez(_: Request) -> Response:
         return PlainTextResponse("ok")
@@ -202,6 +248,7 @@ def create_app(
                 methods=["GET", "POST"],
             ),
             Route("/exports/{token}", download_endpoint(database, settings)),
+            *auth_routes(users, secure_cookies=settings.secure_cookies),
             Route("/livez", livez),
             Route("/readyz", readyz),
             # The web app (deep links fall back to index.html); without a build, a pointer page.

@@ -172,6 +172,42 @@ def api_key_create(slug: str, scopes: str, name: str | None) -> None:
     click.echo(key)
 
 
+@main.group()
+def user() -> None:
+    """Web-app users (ADMIN: everything; AGENT: member pages, coupon resends, tab downloads)."""
+
+
+@user.command("create")
+@click.option("--org", "slug", required=True)
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["ADMIN", "AGENT"]))
+def user_create(slug: str, email: str, role: str) -> None:
+    """Create a user; the password comes from M360_PASSWORD or a prompt (never an argument,
+    which would land in shell history and the process list)."""
+    import os
+
+    from member360.auth.users import UserError, create_user
+    from member360.orgs.service import OrgError, get_org
+
+    password = os.environ.get("M360_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+
+    async def go() -> None:
+        db = await _migrated()
+        try:
+            info = await get_org(db, slug=slug)
+            await create_user(db, info, email=email, role=role, password=password)
+        finally:
+            await db.dispose()
+
+    try:
+        _run(go())
+    except (UserError, OrgError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {role} {email.strip().lower()} in {slug}")
+
+
 def _read_lines(handle: io.TextIOBase) -> Iterator[tuple[int, Any]]:
     for number, line in enumerate(handle, 1):
         if not line.strip():

@@ -47,6 +47,22 @@ class Settings(BaseSettings):
     # Members without an email get coupon resends by SMS through this gateway (HTTP POST).
     sms_gateway_url: str | None = None
 
+    # Failed sign-ins before an account (or a client address, across accounts) is locked out
+    # for `login_lockout_seconds`; the counts are kept in the database for every process.
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 50
+    login_lockout_seconds: int = 900
+    # A web-app session ends this many hours after sign-in.
+    session_hours: float = 12.0
+    # Session cookies are marked Secure (HTTPS only) in production or when PUBLIC_URL is https.
+    cookie_secure: bool | None = None
+
+    @field_validator("cookie_secure", mode="before")
+    @classmethod
+    def _unset_is_none(cls, value: object) -> object:
+        # `M360_COOKIE_SECURE=` (as .env.example has it) means "decide from the environment".
+        return None if value == "" else value
+
     @field_validator("env")
     @classmethod
     def _known_env(cls, env: str) -> str:
@@ -59,6 +75,12 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.production or self.public_url.startswith("https://")
 
     @field_validator("database_url")
     @classmethod

@@ -1,6 +1,6 @@
 """Imports every table so the metadata (Alembic, tests) sees the whole schema."""
 
-from member360.auth.models import ApiKey
+from member360.auth.models import ApiKey, LoginThrottle, User, UserSession
 from member360.customers.models import Customer
 from member360.exports.models import AuditEvent, ExportJob
 from member360.history.models import (
@@ -39,6 +39,7 @@ __all__ = [
     "IdentifierChange",
     "IngestedEvent",
     "Lead",
+    "LoginThrottle",
     "Lot",
     "LotConsumption",
     "Organization",
@@ -49,4 +50,6 @@ __all__ = [
     "SurveySection",
     "TierChange",
     "Transaction",
+    "User",
+    "UserSession",
 ]

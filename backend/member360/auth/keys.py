@@ -23,6 +23,13 @@ SCOPES = (
     "pii:read",
 )
 KEY_PREFIX = "m360_"
+ROLES = ("ADMIN", "AGENT")
+# Admins do everything; agents work member pages (read, resend coupons, download a tab) and
+# never see the report or request its export (report exports also need reports:read).
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "ADMIN": frozenset(SCOPES),
+    "AGENT": frozenset({"customers:read", "coupons:write", "exports:write", "pii:read"}),
+}
 
 
 class AuthError(ValueError):
@@ -31,15 +38,25 @@ class AuthError(ValueError):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the organization, the scopes, and which key (or user) it is."""
+    """Who is calling: the organization, the scopes, and which key (or user) it is.
+
+    Users carry a role (ADMIN or AGENT) whose scopes `ROLE_SCOPES` lists; API keys carry the
+    scopes they were created with and no role.
+    """
 
     org: OrgInfo
     scopes: frozenset[str]
     key_id: int | None = None
     user_email: str | None = None
+    user_id: int | None = None
+    role: str | None = None
 
     def can(self, scope: str) -> bool:
         return scope in self.scopes
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "ADMIN"
 
 
 def hash_key(key: str) -> str:

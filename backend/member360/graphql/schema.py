@@ -27,6 +27,7 @@ class OrgQuery:
             scopes=sorted(p.scopes),
             kind="USER" if p.user_email else "API_KEY",
             email=p.user_email,
+            role=p.role,
         )
 
     @strawberry.field

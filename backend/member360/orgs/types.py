@@ -89,6 +89,9 @@ class Viewer:
     scopes: list[str]
     kind: str = strawberry.field(description="API_KEY or USER.")
     email: str | None = None
+    role: str | None = strawberry.field(
+        default=None, description="ADMIN or AGENT for a signed-in user; null for an API key."
+    )
 
 
 def organization_of(info: strawberry.Info) -> Organization:
