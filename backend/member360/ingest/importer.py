@@ -91,6 +91,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Imports at least this big refresh SQLite's planner statistics when they finish.
+STATISTICS_AFTER_EVENTS = 1000
+
+
 class Importer:
     def __init__(self, db: Database, org: OrgInfo, *, batch_size: int = 2000) -> None:
         self.db = db
@@ -121,6 +125,9 @@ class Importer:
                     break
         finally:
             outcome.expired_points += await self.expire_due(_now())
+        if outcome.applied >= STATISTICS_AFTER_EVENTS:
+            # A bulk load changes the tables' shape; SQLite plans from stored statistics.
+            await self.db.refresh_statistics()
         return outcome
 
     async def _apply_batch(
