@@ -962,7 +962,7 @@ class Importer:
         event_id: str,
         common: dict[str, Any],
     ) -> None:
-        await self._activity(
+        row = await self._activity(
             member,
             ActivityKind.RESTORE,
             at,
@@ -998,6 +998,9 @@ class Importer:
                 member.add_lot(lot)
             if lot.expires_at <= at and lot not in lapsed:
                 lapsed.append(lot)
+            # The credit shows when its points next expire: the soonest of the lots it refills.
+            if row.get("expires_at") is None or lot.expires_at < row["expires_at"]:
+                row["expires_at"] = lot.expires_at
         assert left == 0, "a redemption cannot give back more than it consumed"
         member.lots.sort(key=LotState.sort_key)
         if lapsed:
