@@ -30,3 +30,5 @@ def _upgrade(connection: Connection) -> None:
 async def migrate(db: Database) -> None:
     async with db.engine.begin() as conn:
         await conn.run_sync(_upgrade)
+    # New indexes (and a database imported by an older version) need statistics on SQLite.
+    await db.refresh_statistics()

@@ -68,6 +68,10 @@ async def test_stops_at_first_invalid_event_keeping_what_came_before(
         (event("points.banked", customerId="c1"), "type", "unknown event type"),
         ({**earn("c1", 5), "occurredAt": "2025-01-01T10:00:00"}, "occurredAt", "offset"),
         (earn("c1", 5, actionId=1008), "campaignId", "required"),
+        (earn("c1", 5, orderId=""), "orderId", "at least 1 character"),
+        (earn("c1", 5, storeId=""), "storeId", "at least 1 character"),
+        (earn("c1", 5, source=""), "source", "at least 1 character"),
+        (earn("c1", 5, customId=""), "customId", "at least 1 character"),
         (
             event("communication.statusChanged", messageId="m-x", status="DELIVERED"),
             "messageId",

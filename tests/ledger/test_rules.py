@@ -158,6 +158,10 @@ async def test_return_restores_redeemed_points_onto_their_lots(db: Database, org
         (101, 70, redemption["id"])
     ]
     assert redemption["points_reversed"] == 70
+    # The credit shows when its points next expire: the sooner of the two lots it refilled
+    # (the report's pointsExpirationDate reads it).
+    soonest = (now + dt.timedelta(days=100)).replace(microsecond=0)
+    assert restore[0]["expires_at"].replace(microsecond=0) == soonest
     lots = table("lots")
     async with db.session(org.id) as s:
         rows = (

@@ -91,6 +91,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Imports at least this big refresh SQLite's planner statistics when they finish.
+STATISTICS_AFTER_EVENTS = 1000
+
+
 class Importer:
     def __init__(self, db: Database, org: OrgInfo, *, batch_size: int = 2000) -> None:
         self.db = db
@@ -121,6 +125,9 @@ class Importer:
                     break
         finally:
             outcome.expired_points += await self.expire_due(_now())
+        if outcome.applied >= STATISTICS_AFTER_EVENTS:
+            # A bulk load changes the tables' shape; SQLite plans from stored statistics.
+            await self.db.refresh_statistics()
         return outcome
 
     async def _apply_batch(
@@ -955,7 +962,7 @@ class Importer:
         event_id: str,
         common: dict[str, Any],
     ) -> None:
-        await self._activity(
+        row = await self._activity(
             member,
             ActivityKind.RESTORE,
             at,
@@ -991,6 +998,9 @@ class Importer:
                 member.add_lot(lot)
             if lot.expires_at <= at and lot not in lapsed:
                 lapsed.append(lot)
+            # The credit shows when its points next expire: the soonest of the lots it refills.
+            if row.get("expires_at") is None or lot.expires_at < row["expires_at"]:
+                row["expires_at"] = lot.expires_at
         assert left == 0, "a redemption cannot give back more than it consumed"
         member.lots.sort(key=LotState.sort_key)
         if lapsed:

@@ -24,6 +24,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
+# Ids and sources, when given, are never empty: an empty order id would be a different
+# report key than no order at all.
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 PositiveInt = Annotated[StrictInt, Field(gt=0)]
 Channel = Literal["SMS", "EMAIL", "WECHAT", "WEBENGAGE", "SURVEY"]
@@ -96,7 +98,7 @@ class CustomerEnrolled(Event):
     opted_in: StrictBool = False
     tier: str | None = None
     user_role: str | None = None
-    group_id: str | None = None
+    group_id: Id | None = None
 
     @field_validator("email")
     @classmethod
@@ -115,7 +117,7 @@ class CustomerUpdated(Event):
     opted_in: StrictBool | None = None
     tier: str | None = None
     user_role: str | None = None
-    group_id: str | None = None
+    group_id: Id | None = None
 
     _email = field_validator("email")(CustomerEnrolled._email.__func__)  # type: ignore[attr-defined]
 
@@ -125,7 +127,7 @@ class IdentifierChanged(Event):
     customer_id: Id
     identifier_type: IdentifierType
     value: NonEmpty
-    source: str | None = None
+    source: NonEmpty | None = None
     account: str | None = None
 
 
@@ -133,7 +135,7 @@ class CustomerMerged(Event):
     type: Literal["customer.merged"]
     survivor_id: Id
     merged_id: Id
-    source: str | None = None
+    source: NonEmpty | None = None
     account: str | None = None
 
 
@@ -142,16 +144,16 @@ class PointsEarned(Event):
     customer_id: Id
     points: PositiveInt
     action_id: StrictInt
-    order_id: str | None = None
-    custom_id: str | None = None
-    store_id: str | None = None
-    source: str | None = None
+    order_id: Id | None = None
+    custom_id: Id | None = None
+    store_id: Id | None = None
+    source: NonEmpty | None = None
     reason: str | None = None
-    campaign_id: str | None = None
-    action_series_id: str | None = None
+    campaign_id: Id | None = None
+    action_series_id: Id | None = None
     reward_name: str | None = None
-    survey_id: str | None = None
-    section_id: str | None = None
+    survey_id: Id | None = None
+    section_id: Id | None = None
     expires_at: AwareDatetime | None = None
     category: Category | None = None
     tracker_value: float | None = None
@@ -163,11 +165,11 @@ class TransactionPurchased(Event):
     customer_id: Id
     order_id: Id
     amount: float
-    store_id: str | None = None
-    source: str | None = None
+    store_id: Id | None = None
+    source: NonEmpty | None = None
     points_earned: Annotated[StrictInt, Field(ge=0)] = 0
     action_id: StrictInt | None = None
-    campaign_id: str | None = None
+    campaign_id: Id | None = None
     group_points: StrictInt | None = None
 
     _amount = field_validator("amount")(_positive_amount)
@@ -178,8 +180,8 @@ class TransactionReturned(Event):
     customer_id: Id
     order_id: Id
     amount: float
-    store_id: str | None = None
-    source: str | None = None
+    store_id: Id | None = None
+    source: NonEmpty | None = None
 
     _amount = field_validator("amount")(_positive_amount)
 
@@ -189,9 +191,9 @@ class PointsRedeemed(Event):
     customer_id: Id
     points: PositiveInt
     action_id: StrictInt
-    order_id: str | None = None
-    store_id: str | None = None
-    source: str | None = None
+    order_id: Id | None = None
+    store_id: Id | None = None
+    source: NonEmpty | None = None
 
 
 class PointsTransferred(Event):
@@ -223,8 +225,8 @@ class CouponIssued(Event):
 class CouponRedeemed(Event):
     type: Literal["coupon.redeemed"]
     coupon_id: Id
-    order_id: str | None = None
-    store_id: str | None = None
+    order_id: Id | None = None
+    store_id: Id | None = None
 
 
 class CommunicationSent(Event):
@@ -249,8 +251,8 @@ class EventTracked(Event):
     customer_id: Id
     tracking_id: Id
     event: NonEmpty
-    source: str | None = None
-    account_id: str | None = None
+    source: NonEmpty | None = None
+    account_id: Id | None = None
     till_code: str | None = None
     attributes: dict[str, Any] | None = None
 
@@ -309,7 +311,7 @@ class EventError(Exception):
 
     field: str
     message: str
-    event_id: str | None = None
+    event_id: Id | None = None
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
