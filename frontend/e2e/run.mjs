@@ -431,6 +431,19 @@ try {
     expect(links.includes('Members'), `Members is there (got ${links.join(', ')})`);
   });
 
+  await step("the AGENT's Exports list keeps report workbooks to admins", async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Exports' }).click();
+    await expectRow('Export jobs', 'All Interactions report');
+    const reportRow = page
+      .getByRole('table', { name: 'Export jobs' })
+      .getByRole('row')
+      .filter({ hasText: 'All Interactions report' })
+      .first();
+    await reportRow.getByText('Admins only').waitFor();
+    const links = await reportRow.getByRole('link', { name: 'Download .xlsx' }).count();
+    expect(links === 0, `no download link on a report job for an AGENT (got ${links})`);
+  });
+
   await step("the report's deep link tells the AGENT it is not for their role; the API refuses it too", async () => {
     const today = todayInZone();
     const from = daysBefore(today, 30);
