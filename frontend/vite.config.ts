@@ -23,5 +23,7 @@ export default defineConfig({
     css: false,
     pool: 'threads',
     maxWorkers: 2,
+    // Generous for a loaded machine; a passing test takes well under a second.
+    testTimeout: 20_000,
   },
 });

@@ -2,7 +2,8 @@
 //
 // Driven by tests/e2e/test_web_app.py, which seeds a database, starts the server and passes:
 //   E2E_BASE_URL      the server, e.g. http://127.0.0.1:8123
-//   E2E_API_KEY       a key with customers:read,pii:read,reports:read,exports:write,coupons:write
+//   E2E_ADMIN_EMAIL, E2E_ADMIN_PASSWORD   an ADMIN user of the seeded org (the full walk)
+//   E2E_AGENT_EMAIL, E2E_AGENT_PASSWORD   an AGENT user of the same org (the role checks)
 //   E2E_CHROMIUM      the browser (default /usr/bin/chromium)
 //   E2E_ARTIFACTS     where downloads and failure screenshots go
 //   E2E_SCREENSHOTS   where the README's screenshots go (docs/screenshots)
@@ -14,7 +15,8 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const BASE = required('E2E_BASE_URL').replace(/\/$/, '');
-const KEY = required('E2E_API_KEY');
+const ADMIN = { email: required('E2E_ADMIN_EMAIL'), password: required('E2E_ADMIN_PASSWORD') };
+const AGENT = { email: required('E2E_AGENT_EMAIL'), password: required('E2E_AGENT_PASSWORD') };
 const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.E2E_ARTIFACTS || 'e2e-artifacts';
 const SCREENSHOTS = process.env.E2E_SCREENSHOTS || ARTIFACTS;
@@ -94,6 +96,40 @@ async function openTab(name) {
   await page.getByRole('tab', { name, exact: true }).click();
 }
 
+/** Fills the login page and submits it with Enter, as a keyboard user would. */
+async function logIn({ email, password }) {
+  await page.getByRole('form', { name: 'Sign in to Member360' }).waitFor();
+  // The labels end in a required-field asterisk; the password's eye button is labelled too.
+  await page.getByLabel(/^Email/).fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByLabel(/^Password/).press('Enter');
+}
+
+async function sessionCookies() {
+  const cookies = await context.cookies(BASE);
+  return {
+    session: cookies.find((c) => c.name === 'm360_session'),
+    csrf: cookies.find((c) => c.name === 'm360_csrf'),
+  };
+}
+
+/** Posts a GraphQL document from the page with the session, as the app does. */
+async function graphqlFromPage(query, variables = {}) {
+  return page.evaluate(
+    async ({ query, variables }) => {
+      const csrf = document.cookie.split('; ').find((c) => c.startsWith('m360_csrf='))?.slice('m360_csrf='.length);
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf ?? '') },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: await response.json().catch(() => null) };
+    },
+    { query, variables },
+  );
+}
+
 function todayInZone() {
   return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
@@ -105,20 +141,43 @@ function daysBefore(day, n) {
 }
 
 try {
-  await step('a visitor without a key is sent to sign-in, then to where they were going', async () => {
-    await page.goto(`${BASE}/customers`);
-    await expectUrl(/\/signin\?next=%2Fcustomers/);
-    await page.getByLabel('API key').fill('m360_not-a-real-key');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('That API key was not accepted').waitFor();
-    await page.getByLabel('API key').fill(KEY);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expectUrl(`${BASE}/customers`);
-    const stored = await page.evaluate(() => sessionStorage.getItem('member360.apiKey'));
-    expect(stored === KEY, 'the key is kept in sessionStorage');
+  await step('a visitor without a session is sent to login, then to the deep link they opened', async () => {
+    await page.goto(`${BASE}/customers/${MEMBER}/transactions/returns`);
+    await expectUrl(/\/login\?next=%2Fcustomers%2FE2E-ZARA%2Ftransactions%2Freturns$/);
+    await logIn({ email: ADMIN.email, password: 'not-the-password' });
+    await page.getByText('That email and password do not match an account').waitFor();
+    const cleared = await page.getByLabel(/^Password/).inputValue();
+    expect(cleared === '', 'a refused password is cleared');
+    await logIn(ADMIN);
+    await expectUrl(`${BASE}/customers/${MEMBER}/transactions/returns`);
+    await expectRow('Returns', 'E2E-ORD-3');
+    const who = await page.getByTestId('signed-in-user').textContent();
+    expect(who.includes(ADMIN.email) && who.includes('Admin'), `the header shows the user and role (got ${who})`);
+  });
+
+  await step('the session is an HttpOnly cookie; only the CSRF token is readable by the page', async () => {
+    const { session, csrf } = await sessionCookies();
+    expect(session && session.httpOnly, 'm360_session is set and HttpOnly');
+    expect(session.sameSite === 'Lax' && csrf?.sameSite === 'Lax', 'both cookies are SameSite=Lax');
+    expect(csrf && !csrf.httpOnly, 'm360_csrf is readable by the page');
+    const visible = await page.evaluate(() => document.cookie);
+    expect(!visible.includes('m360_session'), 'the page cannot read the session cookie');
+    // A GraphQL POST without the CSRF header is refused even with the session cookie.
+    const bare = await page.evaluate(async () => {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ query: '{ me { email } }' }),
+      });
+      return response.status;
+    });
+    expect(bare === 403, `a POST without X-CSRF-Token is refused with 403 (got ${bare})`);
   });
 
   await step('search shows members as you type; arrow keys and Enter open one', async () => {
+    // A full reload: the session comes back from the cookie (GET /auth/me), not from memory.
+    await page.goto(`${BASE}/customers`);
     const input = page.getByRole('searchbox', { name: /Name, mobile, email/ });
     await input.pressSequentially('zara fern', { delay: 30 });
     await expectRow('Members found', 'Zara Fernandes');
@@ -338,11 +397,74 @@ try {
     await page.getByText('Page not found').waitFor();
   });
 
-  await step('Sign out forgets the key', async () => {
+  await step('Sign out ends the session on the server, not just in the page', async () => {
+    const { session: before } = await sessionCookies();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await expectUrl(/\/signin/);
-    const stored = await page.evaluate(() => sessionStorage.getItem('member360.apiKey'));
-    expect(stored === null, 'the key is gone');
+    await expectUrl(`${BASE}/login`);
+    await page.getByText('You are signed out').waitFor();
+    const { session, csrf } = await sessionCookies();
+    expect(!session && !csrf, 'both cookies are cleared');
+    await page.goto(`${BASE}/customers`);
+    await page.getByRole('form', { name: 'Sign in to Member360' }).waitFor();
+    // Someone who kept a copy of the cookie gets nothing from it any more.
+    await context.addCookies([before]);
+    const me = await page.evaluate(async () => (await fetch('/auth/me', { credentials: 'same-origin' })).status);
+    expect(me === 401, `GET /auth/me answers 401 for the signed-out session (got ${me})`);
+    await context.clearCookies();
+  });
+
+  await step('an AGENT signs in on a member deep link and works the member page', async () => {
+    await page.goto(`${BASE}/customers/${MEMBER}/coupons/issued`);
+    await expectUrl(/\/login\?next=/);
+    await logIn(AGENT);
+    await expectUrl(`${BASE}/customers/${MEMBER}/coupons/issued`);
+    await expectRow('Issued coupons', 'ZARA-ACTIVE-10');
+    await page.getByRole('button', { name: 'Resend coupon ZARA-ACTIVE-10' }).waitFor();
+    const who = await page.getByTestId('signed-in-user').textContent();
+    expect(who.includes(AGENT.email) && who.includes('Agent'), `the header shows the agent (got ${who})`);
+  });
+
+  await step("the AGENT's navigation has no Reports", async () => {
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    const links = await nav.getByRole('link').allTextContents();
+    expect(!links.some((l) => l.includes('Reports')), `no Reports entry (got ${links.join(', ')})`);
+    expect(links.includes('Members'), `Members is there (got ${links.join(', ')})`);
+  });
+
+  await step("the AGENT's Exports list keeps report workbooks to admins", async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Exports' }).click();
+    await expectRow('Export jobs', 'All Interactions report');
+    const reportRow = page
+      .getByRole('table', { name: 'Export jobs' })
+      .getByRole('row')
+      .filter({ hasText: 'All Interactions report' })
+      .first();
+    await reportRow.getByText('Admins only').waitFor();
+    const links = await reportRow.getByRole('link', { name: 'Download .xlsx' }).count();
+    expect(links === 0, `no download link on a report job for an AGENT (got ${links})`);
+  });
+
+  await step("the report's deep link tells the AGENT it is not for their role; the API refuses it too", async () => {
+    const today = todayInZone();
+    const from = daysBefore(today, 30);
+    await page.goto(`${BASE}/reports/interactions?from=${from}&to=${today}`);
+    await page.getByText('Not available for your role').waitFor();
+    expect((await page.getByRole('table', { name: 'All Interactions' }).count()) === 0, 'no report table is shown');
+    const filter = { from, to: today };
+    const report = await graphqlFromPage(
+      'query R($filter: InteractionReportFilter!) { interactionReport(filter: $filter, first: 1) { totalCount } }',
+      { filter },
+    );
+    const code = report.body?.errors?.[0]?.extensions?.code;
+    expect(code === 'FORBIDDEN', `interactionReport answers FORBIDDEN for an AGENT (got ${JSON.stringify(report)})`);
+    const exported = await graphqlFromPage(
+      'mutation X($input: RequestExportInput!) { requestExport(input: $input) { id } }',
+      { input: { interactionReport: filter, delivery: 'DOWNLOAD' } },
+    );
+    const exportCode = exported.body?.errors?.[0]?.extensions?.code;
+    expect(exportCode === 'FORBIDDEN', `a report export answers FORBIDDEN for an AGENT (got ${JSON.stringify(exported)})`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expectUrl(`${BASE}/login`);
   });
 
   expect(pageErrors.length === 0, `uncaught errors in the page:\n${pageErrors.join('\n')}`);

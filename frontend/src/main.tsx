@@ -11,7 +11,7 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { App } from './app/App';
 import { AuthProvider } from './auth/AuthProvider';
-import { ApiKeyStrategy } from './auth/strategy';
+import { CookieSessionStrategy } from './auth/strategy';
 
 const theme = createTheme({
   primaryColor: 'blue',
@@ -25,8 +25,8 @@ const styleNonce = nonce && nonce !== '__CSP_NONCE__' ? nonce : undefined;
 // Modals lock page scroll with a <style> element of react-remove-scroll, which asks get-nonce.
 if (styleNonce) setNonce(styleNonce);
 
-// Swap for a cookie-session strategy when user login lands; nothing else changes.
-const strategy = new ApiKeyStrategy();
+// User login: an HttpOnly session cookie plus the CSRF token the API wants back in a header.
+const strategy = new CookieSessionStrategy();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

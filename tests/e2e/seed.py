@@ -1,7 +1,8 @@
-"""The e2e program: a small demo org plus two members whose every history type is known.
+"""The e2e program: a small demo org, two members whose every history type is known, two users.
 
 Zara Fernandes (E2E-ZARA) has one row in every tab of the member page, so the browser test can
-check each of them by a value it knows; Omar Qureshi (E2E-OMAR) receives her transfer.
+check each of them by a value it knows; Omar Qureshi (E2E-OMAR) receives her transfer. The
+browser signs in as the ADMIN for the full walk and as the AGENT for the role checks.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from member360.config import Settings
+from member360.db import Database
 from member360.demo_events import generate_demo_events
+from member360.orgs.service import get_org
 
 ZARA = "E2E-ZARA"
 OMAR = "E2E-OMAR"
@@ -18,6 +22,11 @@ ZARA_EMAIL = "zara.fernandes@e2e.example"
 ACTIVE_COUPON = "ZARA-ACTIVE-10"
 TRACKING_ID = "E2E-TRK-1"
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+
+ADMIN_EMAIL = "admin@e2e.example"
+ADMIN_PASSWORD = "e2e-Admin-walks-2026"
+AGENT_EMAIL = "agent@e2e.example"
+AGENT_PASSWORD = "e2e-Agent-helps-2026"
 
 
 def known_events(now: dt.datetime) -> list[dict[str, Any]]:
@@ -240,3 +249,16 @@ def known_events(now: dt.datetime) -> list[dict[str, Any]]:
 def e2e_events(now: dt.datetime) -> Iterator[dict[str, Any]]:
     yield from generate_demo_events(members=50, days=120, end=now)
     yield from known_events(now)
+
+
+async def seed_users(database_url: str, slug: str) -> None:
+    """The ADMIN and the AGENT the browser signs in as, in the already migrated database."""
+    from member360.auth.users import create_user
+
+    db = Database(Settings(database_url=database_url).database_url)
+    try:
+        org = await get_org(db, slug=slug)
+        await create_user(db, org, email=ADMIN_EMAIL, role="ADMIN", password=ADMIN_PASSWORD)
+        await create_user(db, org, email=AGENT_EMAIL, role="AGENT", password=AGENT_PASSWORD)
+    finally:
+        await db.dispose()

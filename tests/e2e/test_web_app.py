@@ -1,10 +1,12 @@
 """The web app end to end: a real server on a seeded SQLite database, driven by Chromium.
 
-Given a fresh database seeded through the CLI (`org create`, `import`, `api-key create`) and a
-real SMTP server, when frontend/e2e/run.mjs signs in with the key and walks the app (search ->
-member page -> every tab -> breakup -> resend -> a tab's workbook; the report with filters ->
-Excel request; a deep link reloaded), then every step passes, the workbook it downloaded opens,
-and the mails it caused arrived. The script writes the README's screenshots to docs/screenshots.
+Given a fresh database seeded through the CLI (`org create`, `import`), an ADMIN and an AGENT
+user (`seed_users`) and a real SMTP server, when frontend/e2e/run.mjs signs in on the login page
+as the ADMIN and walks the app (search -> member page -> every tab -> breakup -> resend -> a tab's
+workbook; the report with filters -> Excel request; a deep link reloaded; sign out), then signs
+in as the AGENT (a member page opens; no Reports in the navigation; the report's deep link is
+refused), then every step passes, the workbook it downloaded opens, and the mails it caused
+arrived. The script writes the README's screenshots to docs/screenshots.
 
 Needs the built SPA (`npm ci && npm run build` in frontend/) and Debian's chromium
 (/usr/bin/chromium or $M360_E2E_CHROMIUM). M360_SKIP_E2E=1 skips it.
@@ -12,6 +14,7 @@ Needs the built SPA (`npm ci && npm run build` in frontend/) and Debian's chromi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import shutil
@@ -30,7 +33,15 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from member360.demo_events import write_jsonl
-from tests.e2e.seed import ZARA_EMAIL, e2e_events
+from tests.e2e.seed import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    AGENT_EMAIL,
+    AGENT_PASSWORD,
+    ZARA_EMAIL,
+    e2e_events,
+    seed_users,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
@@ -146,10 +157,7 @@ def test_web_app_end_to_end(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> Non
         "SENDER_ID,RECEIVER_ID,PHONE_NUMBER,USER_ROLE,STORE_ID,STORE_NAME,STORE_REGION,STORE_TYPE",
     )  # fmt: skip
     run_cli(env, tmp_path, "import", str(events), "--org", "e2e")
-    key = run_cli(
-        env, tmp_path, "api-key", "create", "--org", "e2e",
-        "--scopes", "customers:read,pii:read,reports:read,exports:write,coupons:write",
-    ).strip().splitlines()[-1]  # fmt: skip
+    asyncio.run(seed_users(env["M360_DATABASE_URL"], "e2e"))
 
     command = [str(BIN / "member360"), "serve", "--port", str(port)]
     log = tmp_path / "server.log"
@@ -166,7 +174,10 @@ def test_web_app_end_to_end(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> Non
             env={
                 **os.environ,
                 "E2E_BASE_URL": url,
-                "E2E_API_KEY": key,
+                "E2E_ADMIN_EMAIL": ADMIN_EMAIL,
+                "E2E_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                "E2E_AGENT_EMAIL": AGENT_EMAIL,
+                "E2E_AGENT_PASSWORD": AGENT_PASSWORD,
                 "E2E_CHROMIUM": CHROMIUM,
                 "E2E_ARTIFACTS": str(artifacts),
                 "E2E_SCREENSHOTS": str(ROOT / "docs" / "screenshots"),

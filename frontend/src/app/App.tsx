@@ -1,8 +1,9 @@
 import { Anchor, Stack, Text, Title } from '@mantine/core';
 import { lazy } from 'react';
-import { Link, Navigate, Route, Routes } from 'react-router';
-import { RequireAuth } from '../auth/AuthProvider';
-import { SignInPage } from '../auth/SignInPage';
+import { Link, Navigate, Route, Routes, useLocation } from 'react-router';
+import { LOGIN_PATH, RequireAuth } from '../auth/AuthProvider';
+import { RequireFeature } from '../auth/access';
+import { LoginPage } from '../auth/LoginPage';
 import { GraphQLProvider } from '../lib/client';
 import { SearchPage } from '../features/customers/SearchPage';
 import { Layout } from './Layout';
@@ -29,9 +30,15 @@ function NotFound() {
   );
 }
 
+/** The old sign-in address (API-key era) keeps working for bookmarks: same `next`, new page. */
+function OldSignIn() {
+  const { search } = useLocation();
+  return <Navigate to={LOGIN_PATH + search} replace />;
+}
+
 /**
  * Routes (all state in the URL):
- *   /signin?next=…                                   the API key form
+ *   /login?next=…                                    email + password; `next` is where to go after
  *   /customers?q=…                                   member search
  *   /customers/:customerId/:tab/:sub?after=…&breakup=…&event=…
  *   /reports/interactions?from=…&to=…&actionId=…&name=…&after=…
@@ -41,7 +48,8 @@ export function App() {
   return (
     <GraphQLProvider>
       <Routes>
-        <Route path="/signin" element={<SignInPage />} />
+        <Route path={LOGIN_PATH} element={<LoginPage />} />
+        <Route path="/signin" element={<OldSignIn />} />
         <Route
           element={
             <RequireAuth>
@@ -55,8 +63,22 @@ export function App() {
           <Route path="customers" element={<SearchPage />} />
           <Route path="customers/:customerId/:tab?/:sub?" element={<MemberPage />} />
           <Route path="reports" element={<Navigate to="/reports/interactions" replace />} />
-          <Route path="reports/interactions" element={<InteractionReportPage />} />
-          <Route path="export-jobs" element={<ExportsPage />} />
+          <Route
+            path="reports/interactions"
+            element={
+              <RequireFeature feature="reports">
+                <InteractionReportPage />
+              </RequireFeature>
+            }
+          />
+          <Route
+            path="export-jobs"
+            element={
+              <RequireFeature feature="exports">
+                <ExportsPage />
+              </RequireFeature>
+            }
+          />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

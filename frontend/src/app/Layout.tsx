@@ -1,25 +1,28 @@
-import { AppShell, Burger, Button, Group, NavLink, Text, Tooltip } from '@mantine/core';
+import { AppShell, Badge, Burger, Button, Group, NavLink, Text, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { Suspense } from 'react';
-import { Link, Outlet, useLocation, useNavigate } from 'react-router';
+import { Suspense, useState } from 'react';
+import { Link, Outlet, useLocation } from 'react-router';
 import { LoadingState } from '../components/States';
-import { useAuth } from '../auth/AuthProvider';
+import { useAuth, useUser } from '../auth/AuthProvider';
+import { allows, roleLabel, type Feature } from '../auth/access';
 import { zoneLabel } from '../lib/dates';
-import { useOrg, useViewer } from './OrgProvider';
+import { useOrg } from './OrgProvider';
 
-const NAV = [
+/** The main navigation; an entry with a `feature` shows only to roles allowed to use it. */
+export const NAV: { to: string; label: string; match: string; feature?: Feature }[] = [
   { to: '/customers', label: 'Members', match: '/customers' },
-  { to: '/reports/interactions', label: 'Reports › All Interactions', match: '/reports' },
-  { to: '/export-jobs', label: 'Exports', match: '/export-jobs' },
+  { to: '/reports/interactions', label: 'Reports › All Interactions', match: '/reports', feature: 'reports' },
+  { to: '/export-jobs', label: 'Exports', match: '/export-jobs', feature: 'exports' },
 ];
 
 export function Layout() {
   const org = useOrg();
-  const viewer = useViewer();
+  const user = useUser();
   const { signOut } = useAuth();
   const location = useLocation();
-  const navigate = useNavigate();
   const [opened, { toggle, close }] = useDisclosure();
+  const [signingOut, setSigningOut] = useState(false);
+  const nav = NAV.filter((item) => !item.feature || allows(user.role, item.feature));
 
   return (
     <AppShell
@@ -47,14 +50,22 @@ export function Layout() {
                 {zoneLabel(org.timeZone)}
               </Text>
             </Tooltip>
-            <Text size="xs" c="dimmed" visibleFrom="lg">
-              {viewer.email ?? (viewer.kind === 'API_KEY' ? 'API key' : viewer.kind)}
-            </Text>
+            <Group gap={6} wrap="nowrap" data-testid="signed-in-user">
+              <Text size="xs" c="dimmed" visibleFrom="sm">
+                {user.email}
+              </Text>
+              <Badge size="sm" variant="light" color={user.role === 'ADMIN' ? 'grape' : 'teal'}>
+                {roleLabel(user.role)}
+              </Badge>
+            </Group>
             <Button
               size="xs"
               variant="default"
+              loading={signingOut}
               onClick={() => {
-                void signOut().then(() => navigate('/signin', { replace: true }));
+                // RequireAuth then shows the login page.
+                setSigningOut(true);
+                void signOut();
               }}
             >
               Sign out
@@ -63,7 +74,7 @@ export function Layout() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Main">
-        {NAV.map((item) => (
+        {nav.map((item) => (
           <NavLink
             key={item.to}
             component={Link}

@@ -7,7 +7,7 @@ export function errorMessage(error: CombinedError | Error | string): string {
   if (combined.graphQLErrors?.length) {
     const first = combined.graphQLErrors[0];
     if (first.extensions?.code === 'FORBIDDEN') {
-      return `Your credential is not allowed to see this (${first.message}).`;
+      return `Your role does not allow this (${first.message}).`;
     }
     return combined.graphQLErrors.map((e) => e.message).join('; ');
   }

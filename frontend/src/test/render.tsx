@@ -4,14 +4,18 @@ import type { ReactElement } from 'react';
 import { MemoryRouter, Route, Routes, useLocation } from 'react-router';
 import { vi } from 'vitest';
 import { OrgProvider } from '../app/OrgProvider';
-import { AuthProvider } from '../auth/AuthProvider';
-import type { AuthStrategy } from '../auth/strategy';
+import { AuthProvider, RequireAuth } from '../auth/AuthProvider';
+import type { AuthStrategy, SessionUser } from '../auth/strategy';
 import { GraphQLProvider } from '../lib/client';
 
 export type Handler = (operationName: string, variables: Record<string, unknown>) => unknown;
 
 export const ORGANIZATION = {
-  me: { kind: 'API_KEY', email: null, scopes: ['customers:read', 'pii:read', 'reports:read', 'exports:write'] },
+  me: {
+    kind: 'USER',
+    email: 'admin@acme.test',
+    scopes: ['customers:read', 'pii:read', 'reports:read', 'exports:write', 'coupons:write'],
+  },
   organization: {
     slug: 'acme',
     name: 'Acme Rewards',
@@ -46,13 +50,23 @@ export function stubGraphQL(handler: Handler) {
   return { calls, fetchMock };
 }
 
-export const signedInStrategy: AuthStrategy = {
-  kind: 'apiKey',
-  hasCredential: () => true,
-  requestInit: () => ({ headers: { Authorization: 'Bearer m360_test' } }),
-  signIn: async () => ({ organizationName: 'Acme Rewards' }),
-  signOut: async () => {},
+export const ADMIN: SessionUser = {
+  email: 'admin@acme.test',
+  role: 'ADMIN',
+  org: { slug: 'acme', name: 'Acme Rewards', timeZone: 'Asia/Kolkata' },
 };
+export const AGENT: SessionUser = { ...ADMIN, email: 'agent@acme.test', role: 'AGENT' };
+
+/** A strategy whose session is already open for `user` (no cookies, no /auth calls). */
+export function signedInAs(user: SessionUser = ADMIN): AuthStrategy {
+  return {
+    restore: async () => user,
+    requestInit: () => ({ credentials: 'same-origin', headers: { 'X-CSRF-Token': 'csrf-test' } }),
+    signIn: async () => user,
+    signOut: async () => {},
+  };
+}
+
 
 export let currentLocation = '';
 
@@ -62,19 +76,24 @@ function LocationProbe() {
   return null;
 }
 
-/** Renders `ui` at `route` (matched by `path`) inside the app's providers. */
-export function renderPage(ui: ReactElement, { route, path }: { route: string; path: string }) {
+/** Renders `ui` at `route` (matched by `path`) inside the app's providers, signed in as `user`. */
+export function renderPage(
+  ui: ReactElement,
+  { route, path, user = ADMIN }: { route: string; path: string; user?: SessionUser },
+) {
   return render(
     <MantineProvider>
-      <AuthProvider strategy={signedInStrategy}>
+      <AuthProvider strategy={signedInAs(user)}>
         <MemoryRouter initialEntries={[route]}>
           <GraphQLProvider>
-            <OrgProvider>
-              <Routes>
-                <Route path={path} element={ui} />
-              </Routes>
-              <LocationProbe />
-            </OrgProvider>
+            <RequireAuth>
+              <OrgProvider>
+                <Routes>
+                  <Route path={path} element={ui} />
+                </Routes>
+                <LocationProbe />
+              </OrgProvider>
+            </RequireAuth>
           </GraphQLProvider>
         </MemoryRouter>
       </AuthProvider>

@@ -1,8 +1,12 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
 
 afterEach(() => cleanup());
+
+// findBy*/waitFor give up after this long. The default second is too short on a busy shared
+// machine (a full app render with Mantine can take longer); waits still end as soon as they pass.
+configure({ asyncUtilTimeout: 5000 });
 
 // jsdom lacks these; Mantine asks for them.
 if (!window.matchMedia) {

@@ -2,6 +2,8 @@ import { Anchor, Group, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useEffect } from 'react';
 import { useQuery } from 'urql';
 import { useTimeZone } from '../../app/OrgProvider';
+import { useUser } from '../../auth/AuthProvider';
+import { allows } from '../../auth/access';
 import { DataTable, Muted, type Column } from '../../components/DataTable';
 import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
@@ -41,6 +43,9 @@ export function kindLabel(kind: string): string {
 
 export function ExportsPage() {
   const tz = useTimeZone();
+  const user = useUser();
+  // Report workbooks are for roles that may see the report; others see that the job exists only.
+  const reportsAllowed = allows(user.role, 'reports');
   const paging = usePaging();
   const [{ data, fetching, error }, refetch] = useQuery({
     query: EXPORT_JOBS,
@@ -71,7 +76,9 @@ export function ExportsPage() {
       key: 'link',
       header: 'Download',
       render: (j) =>
-        j.downloadUrl ? (
+        j.kind === 'REPORT' && !reportsAllowed ? (
+          <Muted>Admins only</Muted>
+        ) : j.downloadUrl ? (
           <Tooltip label={`Link valid until ${formatDateTime(j.expiresAt, tz)}`}>
             <Anchor href={j.downloadUrl} download>
               Download .xlsx
@@ -104,7 +111,11 @@ export function ExportsPage() {
         fetching={fetching}
         error={error}
         onRetry={() => refetch({ requestPolicy: 'network-only' })}
-        empty="No exports yet. Use “Download as Excel” on a member tab or “Make an Excel request” on a report."
+        empty={
+          reportsAllowed
+            ? 'No exports yet. Use “Download as Excel” on a member tab or “Make an Excel request” on a report.'
+            : 'No exports yet. Use “Download as Excel” on a member tab.'
+        }
         rowKey={(j) => j.id}
         footer={<Pager paging={paging} pageInfo={data?.exportJobs.pageInfo} rowCount={rows?.length} fetching={fetching} />}
       />
