@@ -199,6 +199,7 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
             # Replaced by log_graphql_errors (its default prints the document).
             "strawberry.execution": {"handlers": [], "propagate": False},
             "sqlalchemy": {"level": "WARNING"},
+            "alembic": {"level": "WARNING"},
             # Its INFO lines carry whole URLs (the SMS gateway's, with any query string).
             "httpx": {"level": "WARNING"},
         },
