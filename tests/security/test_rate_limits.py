@@ -321,3 +321,15 @@ async def test_unreachable_redis_falls_back_to_process_limits(
     finally:
         await limiter.aclose()
     assert "rate limit store unavailable" in caplog.text
+
+
+async def test_production_keeps_the_code_and_the_status(
+    db: Database, org: OrgInfo, make_client: Any
+) -> None:
+    # Production masks errors without a code; RATE_LIMITED has one and keeps its 429.
+    await ingest_ok(db, org, make_customer("c1", name="Asha Rao"))
+    settings = limited(rate_limit_exports_per_hour=1).model_copy(update={"env": "production"})
+    api = await make_client(settings)
+    key = await create_api_key(db, org, list(SCOPES))
+    assert (await api.post(key, EXPORT, input=TAB)).status_code == 200
+    assert_limited(await api.post(key, EXPORT, input=TAB), 3600)
