@@ -15,7 +15,7 @@ def load() -> dict:
 
 def test_services_and_commands() -> None:
     services = load()["services"]
-    assert set(services) >= {"postgres", "mailpit", "migrate", "api", "worker", "proxy"}
+    assert set(services) >= {"postgres", "mailpit", "migrate", "api", "worker", "proxy", "redis"}
     assert services["migrate"]["command"] == ["member360", "migrate"]
     assert services["api"]["command"][:2] == ["member360", "serve"]
     assert services["worker"]["command"] == ["member360", "worker"]
@@ -45,6 +45,15 @@ def test_health_checks_and_shared_exports() -> None:
         assert env["M360_SMTP_HOST"] == "mailpit"
         assert "exports:/data/exports" in services[name]["volumes"]
     assert "exports" in load()["volumes"]
+
+
+def test_api_replicas_share_rate_limits_through_redis() -> None:
+    services = load()["services"]
+    assert services["api"]["environment"]["M360_REDIS_URL"] == "redis://redis:6379/0"
+    assert services["api"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "redis-cli" in " ".join(services["redis"]["healthcheck"]["test"])
+    # Production logs are JSON lines.
+    assert services["api"]["environment"]["M360_LOG_FORMAT"] == "json"
 
 
 def test_proxy_config_points_at_the_api() -> None:

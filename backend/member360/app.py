@@ -35,6 +35,8 @@ from member360.exports.routes import download_endpoint
 from member360.graphql.context import Context, make_context
 from member360.graphql.schema import schema_for
 from member360.ledger.expiry import expiry_loop
+from member360.logs import RequestLogMiddleware, bind_principal
+from member360.ratelimit import RateLimits, retry_after_of
 from member360.security import (
     GRAPHIQL_CONTENT_SECURITY_POLICY,
     GraphQLRequestGuard,
@@ -53,8 +55,18 @@ class GraphQLApp(GraphQL[Context, None]):
             return None  # only the explorer page gets past AuthGate without a principal
         context = make_context(state["db"], state["principal"], state["settings"])
         context.queue = state.get("queue")
+        context.limits = state.get("limits")
         state["context"] = context  # AuthGate closes its session after the response
         return context
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        retry_after = retry_after_of(response_data)
+        if retry_after is not None:
+            # A resolver refused on a rate limit (requestExport): the whole answer is a 429.
+            response.status_code = 429
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -101,6 +113,7 @@ class AuthGate:
         self.settings = settings
         self.users = users
         self.queue: Any = None  # the procrastinate app, when jobs go to workers
+        self.limits: RateLimits | None = None  # member360.ratelimit: 429 past a budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
@@ -115,11 +128,16 @@ class AuthGate:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
+        bind_principal(principal)  # log lines name the org and the key or user id
+        if self.limits is not None and (refused := await self.limits.admit(principal)):
+            await refused(scope, receive, send)
+            return
         scope.setdefault("state", {})
         scope["state"]["principal"] = principal
         scope["state"]["db"] = self.db
         scope["state"]["settings"] = self.settings
         scope["state"]["queue"] = self.queue
+        scope["state"]["limits"] = self.limits
         try:
             await self.app(scope, receive, send)
         finally:
@@ -187,6 +205,7 @@ def create_app(
         ),
     )
     gate = AuthGate(graphql_app, database, keys, settings, users)
+    limits = gate.limits = RateLimits.from_settings(settings)
 
     async def livez(_: Request) -> Response:
         return PlainTextResponse("ok")
@@ -237,6 +256,7 @@ def create_app(
                     await task
             if queue_app is not None:
                 await queue_app.close_async()
+            await limits.aclose()
             if owns_db:
                 await database.dispose()
 
@@ -255,8 +275,13 @@ def create_app(
             *(spa_routes(spa_dir) if (spa_dir / "index.html").is_file() else [Route("/", home)]),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeadersMiddleware, production=production)],
+        middleware=[
+            # Outermost: every answer (errors and security headers included) is logged once.
+            Middleware(RequestLogMiddleware),
+            Middleware(SecurityHeadersMiddleware, production=production),
+        ],
     )
     app.state.db = database
+    app.state.limits = limits
     app.state.started_at = dt.datetime.now(dt.UTC)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,9 @@ import click
 
 from member360.config import get_settings
 from member360.db import Database
+from member360.logs import configure_logging
+
+log = logging.getLogger("member360")
 
 
 def _db() -> Database:
@@ -49,16 +53,20 @@ def serve(host: str, port: int, workers: int) -> None:
         db = await _migrated()
         await db.dispose()
 
+    settings = get_settings()
+    # uvicorn applies the same logging config in each of its worker processes.
+    config = configure_logging(settings)
     _run(prepare())
-    click.echo(f"Member360 on http://{host}:{port}/  (GraphQL: http://{host}:{port}/graphql)")
+    log.info(f"Member360 on http://{host}:{port}/  (GraphQL: http://{host}:{port}/graphql)")
     uvicorn.run(
         "member360.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        log_config=config,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # RequestLogMiddleware logs each request, its token path redacted
     )
 
 
@@ -78,20 +86,22 @@ def migrate() -> None:
 def worker() -> None:
     """Run export jobs and the expiry sweep outside the API processes (the scaled deployment)."""
 
+    settings = get_settings()
+    configure_logging(settings)
+
     async def go() -> None:
-        settings = get_settings()
         db = await _migrated()
         try:
             if settings.job_queue == "procrastinate":
                 from member360.exports.queue import run_worker
 
-                click.echo("worker: running export jobs and expiry from the procrastinate queue")
+                log.info("worker: running export jobs and expiry from the procrastinate queue")
                 await run_worker(db, settings)
             else:
                 from member360.exports.jobs import JobRunner
                 from member360.ledger.expiry import expiry_loop
 
-                click.echo("worker: polling export jobs; expiring due lots every minute")
+                log.info("worker: polling export jobs; expiring due lots every minute")
                 await asyncio.gather(
                     JobRunner(db, settings).run_forever(),
                     expiry_loop(db, settings.expiry_interval_seconds),

@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     spa_dir: Path = Path(__file__).resolve().parents[2] / "frontend" / "dist"
     # Members without an email get coupon resends by SMS through this gateway (HTTP POST).
     sms_gateway_url: str | None = None
+    # Rate limits (0 disables one). GraphQL requests per minute per credential (API key or
+    # user) and per organization; GCRA buckets, so a client may burst a whole minute's budget.
+    # The defaults sit far above a busy partner app or the load test (tens of requests/s).
+    rate_limit_requests_per_minute: int = 6000
+    rate_limit_org_requests_per_minute: int = 20000
+    # requestExport calls per hour, per credential and per organization.
+    rate_limit_exports_per_hour: int = 60
+    rate_limit_org_exports_per_hour: int = 300
+    # Redis shared by the API processes for rate limits (redis://host:6379/0); unset: each
+    # process keeps its own budgets.
+    redis_url: str | None = None
+    # Log lines: "json" (one object per line) or "text"; unset: json in production, text in
+    # development.
+    log_format: str | None = None
+    log_level: str = "INFO"
 
     # Failed sign-ins before an account (or a client address, across accounts) is locked out
     # for `login_lockout_seconds`; the counts are kept in the database for every process.
@@ -81,6 +96,45 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.production or self.public_url.startswith("https://")
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().lower()
+        if value not in ("json", "text"):
+            raise ValueError("M360_LOG_FORMAT must be json or text")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("M360_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator(
+        "rate_limit_requests_per_minute",
+        "rate_limit_org_requests_per_minute",
+        "rate_limit_exports_per_hour",
+        "rate_limit_org_exports_per_hour",
+    )
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("rate limits must be 0 (off) or positive")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @property
+    def json_logs(self) -> bool:
+        return (self.log_format or ("json" if self.production else "text")) == "json"
 
     @field_validator("database_url")
     @classmethod

@@ -8,8 +8,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from member360.audit.keyuse import stamp_key_use
 from member360.auth.models import ApiKey
 from member360.db import ALL_ORGS, Database
 from member360.orgs.service import OrgInfo, get_org
@@ -120,17 +121,26 @@ class KeyResolver:
         async with self.db.session(ALL_ORGS) as session, session.begin():
             row = (
                 await session.execute(
-                    select(ApiKey.id, ApiKey.org_id, ApiKey.scopes, ApiKey.revoked_at).where(
-                        ApiKey.key_hash == digest
-                    )
+                    select(  # type: ignore[call-overload]
+                        ApiKey.id,
+                        ApiKey.org_id,
+                        ApiKey.scopes,
+                        ApiKey.revoked_at,
+                        ApiKey.name,
+                        ApiKey.last_used_at,
+                    ).where(ApiKey.key_hash == digest)
                 )
             ).one_or_none()
             if row is None or row.revoked_at is not None:
                 return None
-            await session.execute(
-                update(ApiKey)
-                .where(ApiKey.id == row.id)
-                .values(last_used_at=dt.datetime.now(dt.UTC))
+            # Stamps last_used_at; the first use in an hour also goes to the audit log.
+            await stamp_key_use(
+                session,
+                key_id=row.id,
+                org_id=row.org_id,
+                name=row.name,
+                last_used_at=row.last_used_at,
+                now=dt.datetime.now(dt.UTC),
             )
         org = self._orgs.get(row.org_id)
         if org is None:

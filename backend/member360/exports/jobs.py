@@ -30,6 +30,7 @@ from member360.exports import mail
 from member360.exports.links import download_url
 from member360.exports.models import AuditEvent, ExportJob, JobStatus
 from member360.exports.tabs import TABS, CustomerTab, customer_pk_for, tab_batches
+from member360.logs import log_scope, safe_message
 from member360.orgs.service import OrgInfo, get_org
 
 log = logging.getLogger("member360.exports")
@@ -270,6 +271,10 @@ class JobRunner:
                 )
 
     async def execute(self, job: ExportJob) -> None:
+        with log_scope(org_id=job.org_id, operation=f"export.{job.kind.lower()}"):
+            await self._execute(job)
+
+    async def _execute(self, job: ExportJob) -> None:
         org = await get_org(self.db, org_id=job.org_id)
         renewer = asyncio.create_task(self._renew_lease(job))
         try:
@@ -313,7 +318,9 @@ class JobRunner:
         else:
             backoff = self.settings.job_backoff_seconds * (2 ** (job.attempts - 1))
             values.update(status=JobStatus.QUEUED, run_after=now + dt.timedelta(seconds=backoff))
-        log.warning("export %s attempt %d failed: %s", job.public_id, job.attempts, message)
+        log.warning(
+            "export %s attempt %d failed: %s", job.public_id, job.attempts, safe_message(message)
+        )
         async with self.db.session(job.org_id) as session, session.begin():
             await session.execute(
                 update(ExportJob)
@@ -386,7 +393,8 @@ class JobRunner:
         try:
             await mail.send_mail(self.settings, job.email, subject, body)
         except Exception as exc:  # SMTP down: try again later, the job itself is done
-            log.warning("mail for export %s failed: %s", job.public_id, exc)
+            # The exception's text may name the recipient: log its type only.
+            log.warning("mail for export %s failed: %s", job.public_id, type(exc).__name__)
             async with self.db.session(job.org_id) as session, session.begin():
                 await session.execute(
                     update(ExportJob)

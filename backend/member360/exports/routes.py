@@ -14,6 +14,7 @@ from member360.db import Database
 from member360.exports.jobs import audit
 from member360.exports.links import LinkExpired, LinkInvalid, read_token
 from member360.exports.models import ExportJob, JobStatus
+from member360.logs import bind
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,6 +33,7 @@ def download_endpoint(db: Database, settings: Settings):  # type: ignore[no-unty
             return _refuse(410, "this download link has expired; request the export again")
         except LinkInvalid:
             return _refuse(403, "this download link is not valid")
+        bind(org_id=target.org_id, operation="export.download")
         async with db.session(target.org_id) as session:
             job = (
                 await session.execute(
@@ -48,7 +50,8 @@ def download_endpoint(db: Database, settings: Settings):  # type: ignore[no-unty
         path = Path(settings.export_dir) / job.file_name
         if not path.is_file():
             return _refuse(410, "this export's file is no longer kept; request it again")
-        await audit(db, job.org_id, "link", "export.downloaded", job.public_id)
+        # Links travel by email and carry no credential: the actor is the link itself.
+        await audit(db, job.org_id, "link", "export.downloaded", job.public_id, kind=job.kind)
         stamp = (job.finished_at or dt.datetime.now(dt.UTC)).strftime("%Y%m%d-%H%M")
         name = f"member360-{job.kind.lower().replace('_', '-')}-{stamp}.xlsx"
         return FileResponse(

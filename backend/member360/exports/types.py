@@ -143,6 +143,9 @@ async def request_export_field(
     email: str | None,
 ) -> ExportJob:
     ctx = info.context
+    if ctx.limits is not None:
+        # Past the per-hour export budget: RATE_LIMITED, which the app answers with HTTP 429.
+        await ctx.limits.check_export(ctx.principal)
     try:
         job = await request_export(
             ctx.db,

@@ -138,6 +138,7 @@ class Context:
     loaders: Loaders
     settings: Settings
     queue: Any = None  # procrastinate app when export jobs go to `member360 worker` processes
+    limits: Any = None  # member360.ratelimit.RateLimits (None: no limits, e.g. in-process tests)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
