@@ -332,3 +332,19 @@ def test_cli_user_create_reads_the_password_from_the_environment(tmp_path: Any) 
         text=True,
     )
     assert weak.returncode != 0 and "password: at least 12 characters" in weak.stderr
+
+
+async def test_admin_reads_sign_ins_in_the_audit_log_agent_cannot(
+    db: Database, admin: str, agent: str
+) -> None:
+    audit = "{ auditEvents(first: 50) { edges { node { actor action } } } }"
+    async with _client(db) as client:
+        await _login(client, admin)
+        seen = (await _gql(client, audit)).json()
+        assert "errors" not in seen, seen
+        events = [e["node"] for e in seen["data"]["auditEvents"]["edges"]]
+        assert {"actor": f"user:{admin}", "action": "login.succeeded"} in events
+    async with _client(db) as client:
+        await _login(client, agent)
+        refused = (await _gql(client, audit)).json()
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
