@@ -115,6 +115,7 @@ async def seed(db: Database, org: OrgInfo) -> None:
         # day 3
         return_("alice", "O3", 300.0, when=at(3), storeId="S1", source="POS"),
         purchase("dave", "O5", 600.0, 60, when=at(3, 1), storeId="S1", source="POS"),
+        # A blank order id is no order id: these two share one row (same day, action, custom id).
         earn("dave", 5, when=at(3, 2), orderId="", customId="X"),
         earn("dave", 6, when=at(3, 3), customId="X"),
         earn("dave", 7, when=at(3, 4)),

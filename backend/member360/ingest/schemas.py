@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -24,9 +25,17 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
-# Ids and sources, when given, are never empty: an empty order id would be a different
-# report key than no order at all.
 Id = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _blank_is_none(value: Any) -> Any:
+    # Tills and CRMs send "" for "no order", "no store"…; stored as given, an empty order id
+    # would be a different report row key than no order at all.
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalId = Annotated[Id | None, BeforeValidator(_blank_is_none)]
+OptionalText = Annotated[NonEmpty | None, BeforeValidator(_blank_is_none)]
 PositiveInt = Annotated[StrictInt, Field(gt=0)]
 Channel = Literal["SMS", "EMAIL", "WECHAT", "WEBENGAGE", "SURVEY"]
 MessageStatus = Literal["SENT", "DELIVERED", "OPENED", "CLICKED", "FAILED", "BOUNCED"]
@@ -98,7 +107,7 @@ class CustomerEnrolled(Event):
     opted_in: StrictBool = False
     tier: str | None = None
     user_role: str | None = None
-    group_id: Id | None = None
+    group_id: OptionalId = None
 
     @field_validator("email")
     @classmethod
@@ -117,7 +126,7 @@ class CustomerUpdated(Event):
     opted_in: StrictBool | None = None
     tier: str | None = None
     user_role: str | None = None
-    group_id: Id | None = None
+    group_id: OptionalId = None
 
     _email = field_validator("email")(CustomerEnrolled._email.__func__)  # type: ignore[attr-defined]
 
@@ -127,7 +136,7 @@ class IdentifierChanged(Event):
     customer_id: Id
     identifier_type: IdentifierType
     value: NonEmpty
-    source: NonEmpty | None = None
+    source: OptionalText = None
     account: str | None = None
 
 
@@ -135,7 +144,7 @@ class CustomerMerged(Event):
     type: Literal["customer.merged"]
     survivor_id: Id
     merged_id: Id
-    source: NonEmpty | None = None
+    source: OptionalText = None
     account: str | None = None
 
 
@@ -144,16 +153,16 @@ class PointsEarned(Event):
     customer_id: Id
     points: PositiveInt
     action_id: StrictInt
-    order_id: Id | None = None
-    custom_id: Id | None = None
-    store_id: Id | None = None
-    source: NonEmpty | None = None
+    order_id: OptionalId = None
+    custom_id: OptionalId = None
+    store_id: OptionalId = None
+    source: OptionalText = None
     reason: str | None = None
-    campaign_id: Id | None = None
-    action_series_id: Id | None = None
+    campaign_id: OptionalId = None
+    action_series_id: OptionalId = None
     reward_name: str | None = None
-    survey_id: Id | None = None
-    section_id: Id | None = None
+    survey_id: OptionalId = None
+    section_id: OptionalId = None
     expires_at: AwareDatetime | None = None
     category: Category | None = None
     tracker_value: float | None = None
@@ -165,11 +174,11 @@ class TransactionPurchased(Event):
     customer_id: Id
     order_id: Id
     amount: float
-    store_id: Id | None = None
-    source: NonEmpty | None = None
+    store_id: OptionalId = None
+    source: OptionalText = None
     points_earned: Annotated[StrictInt, Field(ge=0)] = 0
     action_id: StrictInt | None = None
-    campaign_id: Id | None = None
+    campaign_id: OptionalId = None
     group_points: StrictInt | None = None
 
     _amount = field_validator("amount")(_positive_amount)
@@ -180,8 +189,8 @@ class TransactionReturned(Event):
     customer_id: Id
     order_id: Id
     amount: float
-    store_id: Id | None = None
-    source: NonEmpty | None = None
+    store_id: OptionalId = None
+    source: OptionalText = None
 
     _amount = field_validator("amount")(_positive_amount)
 
@@ -191,9 +200,9 @@ class PointsRedeemed(Event):
     customer_id: Id
     points: PositiveInt
     action_id: StrictInt
-    order_id: Id | None = None
-    store_id: Id | None = None
-    source: NonEmpty | None = None
+    order_id: OptionalId = None
+    store_id: OptionalId = None
+    source: OptionalText = None
 
 
 class PointsTransferred(Event):
@@ -225,8 +234,8 @@ class CouponIssued(Event):
 class CouponRedeemed(Event):
     type: Literal["coupon.redeemed"]
     coupon_id: Id
-    order_id: Id | None = None
-    store_id: Id | None = None
+    order_id: OptionalId = None
+    store_id: OptionalId = None
 
 
 class CommunicationSent(Event):
@@ -251,8 +260,8 @@ class EventTracked(Event):
     customer_id: Id
     tracking_id: Id
     event: NonEmpty
-    source: NonEmpty | None = None
-    account_id: Id | None = None
+    source: OptionalText = None
+    account_id: OptionalId = None
     till_code: str | None = None
     attributes: dict[str, Any] | None = None
 
@@ -311,7 +320,7 @@ class EventError(Exception):
 
     field: str
     message: str
-    event_id: Id | None = None
+    event_id: OptionalId = None
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
