@@ -25,11 +25,11 @@ def _run(coro: Any) -> Any:
 
 
 async def _migrated() -> Database:
-    from member360.migrate import migrate
+    """Migrates through the owner's URL, then hands back the app's own connection."""
+    from member360.migrate import migrate_for
 
-    db = _db()
-    await migrate(db)
-    return db
+    await migrate_for(get_settings())
+    return _db()
 
 
 @click.group()
