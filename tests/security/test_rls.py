@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from member360.auth.keys import SCOPES, Principal, create_api_key
 from member360.config import Settings
@@ -22,6 +23,7 @@ from member360.db import ALL_ORGS, ORG_SETTING, Database, is_tenant_table, metad
 from member360.demo_events import generate_demo_events
 from member360.exports.jobs import request_export
 from member360.ingest.importer import Importer
+from member360.migrate import AppRoleError, migrate
 from member360.orgs.models import EXTENDED_ATTRIBUTES
 from member360.orgs.service import OrgInfo, create_org
 from tests.conftest import APP_ROLE, OWNER_URLS
@@ -272,3 +274,31 @@ async def test_writes_of_org_b_rows_under_org_a_are_refused(
         assert await owner.fetchval("SELECT count(*) FROM api_keys WHERE org_id = $1", b.id) > 0
     finally:
         await owner.close()
+
+
+async def test_migrate_refuses_an_app_role_that_would_bypass_rls(pg: Database) -> None:
+    owner = Database(OWNER_URLS[pg.url], pool_size=1)
+    try:
+        await migrate(owner, app_role=APP_ROLE)  # again: the grants are idempotent
+        superuser = make_url(OWNER_URLS[pg.url]).username
+        with pytest.raises(AppRoleError, match="superuser, so row-level security"):
+            await migrate(owner, app_role=superuser)
+        with pytest.raises(AppRoleError, match="does not exist"):
+            await migrate(owner, app_role=f"m360_missing_{uuid.uuid4().hex[:8]}")
+    finally:
+        await owner.dispose()
+
+
+def test_settings_migration_url_and_app_role() -> None:
+    plain = Settings(_env_file=None, database_url="postgresql://app@h/db")  # type: ignore[call-arg]
+    assert plain.migration_url == "postgresql+asyncpg://app@h/db"
+    split = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url="postgresql://app@h/db",
+        migration_database_url="postgres://owner@h/db",
+        app_db_role="member360_app",
+    )
+    assert split.migration_url == "postgresql+asyncpg://owner@h/db"
+    assert split.app_db_role == "member360_app"
+    with pytest.raises(ValueError, match="M360_APP_DB_ROLE must be a plain role name"):
+        Settings(_env_file=None, app_db_role='app"; DROP TABLE customers; --')  # type: ignore[call-arg]
