@@ -302,3 +302,28 @@ def test_settings_migration_url_and_app_role() -> None:
     assert split.app_db_role == "member360_app"
     with pytest.raises(ValueError, match="M360_APP_DB_ROLE must be a plain role name"):
         Settings(_env_file=None, app_db_role='app"; DROP TABLE customers; --')  # type: ignore[call-arg]
+
+
+async def test_email_lookup_and_text_search_keep_their_indexes_under_rls(
+    app_conn: asyncpg.Connection, two_orgs: tuple[OrgInfo, OrgInfo]
+) -> None:
+    # Under RLS only LEAKPROOF conditions may be index conditions; migration 0005 marks lower(),
+    # LIKE and || so (as a superuser, as here). Without it these fall back to a filter over the
+    # organization's every member.
+    a, _ = two_orgs
+    async with app_conn.transaction():
+        await bound(app_conn, a.id)
+        await app_conn.execute("SET LOCAL enable_seqscan = off")
+        for column, where, index in (
+            (
+                "email",
+                f"org_id = {a.id} AND lower(email) = 'x@example.com'",
+                "ix_customers_org_email",
+            ),
+            # Only the trigram index can serve this one (the org index would also do here).
+            ("name", "lower(name) LIKE '%anita%'", "ix_customers_name_trgm"),
+        ):
+            explained = await app_conn.fetch(f"EXPLAIN SELECT id FROM customers WHERE {where}")
+            plan = "\n".join(r[0] for r in explained)
+            conds = [line for line in plan.splitlines() if "Index Cond" in line]
+            assert index in plan and any(f"lower(({column})" in c for c in conds), plan
