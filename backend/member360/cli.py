@@ -32,6 +32,14 @@ async def _migrated() -> Database:
     return _db()
 
 
+async def _warn_if_rls_bypassed(db: Database) -> None:
+    from member360.migrate import rls_bypass
+
+    reason = await rls_bypass(db)
+    if reason:
+        click.echo(f"warning: {reason}", err=True)
+
+
 @click.group()
 def main() -> None:
     """Member360: a loyalty member's whole history through GraphQL."""
@@ -47,7 +55,10 @@ def serve(host: str, port: int, workers: int) -> None:
 
     async def prepare() -> None:
         db = await _migrated()
-        await db.dispose()
+        try:
+            await _warn_if_rls_bypassed(db)
+        finally:
+            await db.dispose()
 
     _run(prepare())
     click.echo(f"Member360 on http://{host}:{port}/  (GraphQL: http://{host}:{port}/graphql)")
@@ -82,6 +93,7 @@ def worker() -> None:
         settings = get_settings()
         db = await _migrated()
         try:
+            await _warn_if_rls_bypassed(db)
             if settings.job_queue == "procrastinate":
                 from member360.exports.queue import run_worker
 

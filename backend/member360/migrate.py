@@ -97,6 +97,28 @@ async def migrate(db: Database, *, app_role: str | None = None, queue_schema: bo
             await conn.run_sync(grant_app_role, app_role)
 
 
+async def rls_bypass(db: Database) -> str | None:
+    """Why row-level security would not bind `db`'s role (PostgreSQL), or None."""
+    if db.dialect != "postgresql":
+        return None
+    async with db.engine.connect() as conn:
+        role = (
+            await conn.execute(
+                text(
+                    "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles "
+                    "WHERE rolname = current_user"
+                )
+            )
+        ).one()
+    if role.rolsuper or role.rolbypassrls:
+        what = "a superuser" if role.rolsuper else "a BYPASSRLS role"
+        return (
+            f"M360_DATABASE_URL logs in as {role.rolname!r}, {what}: row-level security does "
+            "not apply to the app (connect as a plain role, see M360_APP_DB_ROLE)"
+        )
+    return None
+
+
 async def migrate_for(settings: Settings) -> None:
     """What `serve`, `worker` and the CLI do first: migrate through the owner's URL."""
     owner = Database(settings.migration_url, pool_size=1)

@@ -23,7 +23,7 @@ from member360.db import ALL_ORGS, ORG_SETTING, Database, is_tenant_table, metad
 from member360.demo_events import generate_demo_events
 from member360.exports.jobs import request_export
 from member360.ingest.importer import Importer
-from member360.migrate import AppRoleError, migrate
+from member360.migrate import AppRoleError, migrate, rls_bypass
 from member360.orgs.models import EXTENDED_ATTRIBUTES
 from member360.orgs.service import OrgInfo, create_org
 from tests.conftest import APP_ROLE, OWNER_URLS
@@ -54,7 +54,10 @@ def pg(db: Database, backend: str) -> Database:
 
 
 async def seed_org(db: Database, settings: Settings) -> OrgInfo:
-    """An organization with rows in every tenant table: a small demo program, a key, an export."""
+    """An organization with rows in every tenant table: a small demo program, a key, an export.
+
+    A new tenant table (e.g. users, user_sessions) needs a row here too: `two_orgs` checks.
+    """
     org = await create_org(
         db,
         f"rls-{uuid.uuid4().hex[:10]}",
@@ -327,3 +330,15 @@ async def test_email_lookup_and_text_search_keep_their_indexes_under_rls(
             plan = "\n".join(r[0] for r in explained)
             conds = [line for line in plan.splitlines() if "Index Cond" in line]
             assert index in plan and any(f"lower(({column})" in c for c in conds), plan
+
+
+async def test_rls_bypass_names_a_superuser_connection_and_passes_the_app_role(
+    pg: Database,
+) -> None:
+    assert await rls_bypass(pg) is None
+    owner = Database(OWNER_URLS[pg.url], pool_size=1)
+    try:
+        reason = await rls_bypass(owner)
+    finally:
+        await owner.dispose()
+    assert reason is not None and "a superuser: row-level security does not apply" in reason
