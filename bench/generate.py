@@ -290,7 +290,7 @@ def _remove_sqlite(path: Path) -> None:
 
 
 async def _prepare(dialect: str, url: str) -> tuple[int, ZoneInfo]:
-    from member360.db import Database
+    from member360.db import Database, bind_org
     from member360.migrate import migrate
     from member360.orgs.service import create_org
 
@@ -303,6 +303,8 @@ async def _prepare(dialect: str, url: str) -> tuple[int, ZoneInfo]:
         await migrate(db)
         org = await create_org(db, ORG_SLUG, name="Bench Rewards", time_zone=TIME_ZONE)
         async with db.engine.begin() as conn:
+            # The bench loads as the superuser (RLS does not apply), but name the org anyway.
+            await conn.run_sync(bind_org, org.id)
             for name, rows in catalog_rows(org.id).items():
                 cols = CATALOG_COLUMNS[name]
                 await conn.execute(

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from member360.db import Database
 from member360.orgs.service import OrgInfo, get_org
+from tests.conftest import cli_env
 from tests.factories import at, balance, earn, make_customer
 
 
 async def member360(db: Database, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, "M360_DATABASE_URL": db.url}
+    env = {**os.environ, **cli_env(db)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

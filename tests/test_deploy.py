@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +55,29 @@ def test_api_replicas_share_rate_limits_through_redis() -> None:
     assert "redis-cli" in " ".join(services["redis"]["healthcheck"]["test"])
     # Production logs are JSON lines.
     assert services["api"]["environment"]["M360_LOG_FORMAT"] == "json"
+
+
+def test_app_connects_as_a_plain_role_and_only_migrate_holds_the_owner() -> None:
+    # Tenancy in depth: row-level security binds the app's role, not the tables' owner.
+    services = load()["services"]
+    owner = services["postgres"]["environment"]["POSTGRES_USER"]
+    app_role = services["migrate"]["environment"]["M360_APP_DB_ROLE"]
+    assert app_role != owner
+    migration_url = make_url(services["migrate"]["environment"]["M360_MIGRATION_DATABASE_URL"])
+    assert migration_url.username == owner
+    for name in ("migrate", "api", "worker"):
+        env = services[name]["environment"]
+        assert make_url(env["M360_DATABASE_URL"]).username == app_role, name
+    for name in ("api", "worker"):
+        env = services[name]["environment"]
+        assert "M360_MIGRATION_DATABASE_URL" not in env, f"{name} must not hold the owner's URL"
+        assert owner + ":" not in " ".join(str(v) for v in env.values()), name
+    # The init script creates that role, unable to bypass row-level security.
+    mounted = [v.split(":")[0] for v in services["postgres"]["volumes"]]
+    script = ROOT / "deploy" / "postgres" / "10-app-role.sh"
+    assert "./deploy/postgres/10-app-role.sh" in mounted and script.exists()
+    sql = " ".join(script.read_text().split())
+    assert f"CREATE ROLE {app_role} LOGIN NOSUPERUSER NOBYPASSRLS" in sql
 
 
 def test_proxy_config_points_at_the_api() -> None:

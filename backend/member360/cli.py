@@ -29,11 +29,19 @@ def _run(coro: Any) -> Any:
 
 
 async def _migrated() -> Database:
-    from member360.migrate import migrate
+    """Migrates through the owner's URL, then hands back the app's own connection."""
+    from member360.migrate import migrate_for
 
-    db = _db()
-    await migrate(db)
-    return db
+    await migrate_for(get_settings())
+    return _db()
+
+
+async def _warn_if_rls_bypassed(db: Database) -> None:
+    from member360.migrate import rls_bypass
+
+    reason = await rls_bypass(db)
+    if reason:
+        click.echo(f"warning: {reason}", err=True)
 
 
 @click.group()
@@ -51,7 +59,10 @@ def serve(host: str, port: int, workers: int) -> None:
 
     async def prepare() -> None:
         db = await _migrated()
-        await db.dispose()
+        try:
+            await _warn_if_rls_bypassed(db)
+        finally:
+            await db.dispose()
 
     settings = get_settings()
     # uvicorn applies the same logging config in each of its worker processes.
@@ -92,6 +103,7 @@ def worker() -> None:
     async def go() -> None:
         db = await _migrated()
         try:
+            await _warn_if_rls_bypassed(db)
             if settings.job_queue == "procrastinate":
                 from member360.exports.queue import run_worker
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +14,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="M360_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./member360.db"
+    # The tables' owner, used only to migrate (`migrate`, `serve`, `worker`); unset: database_url.
+    # On PostgreSQL the app itself should connect (database_url) as a role that owns nothing, is
+    # no superuser and has no BYPASSRLS, so row-level security holds it to one organization.
+    migration_database_url: str | None = None
+    # When set, `migrate` grants this role what the app needs on every table and sequence (after
+    # each upgrade, so new tables follow). It must be the role database_url logs in as.
+    app_db_role: str | None = None
     secret_key: str = "dev-only-secret-change-me"
     public_url: str = "http://127.0.0.1:8000"
     smtp_host: str = "127.0.0.1"
@@ -136,10 +144,29 @@ class Settings(BaseSettings):
     def json_logs(self) -> bool:
         return (self.log_format or ("json" if self.production else "text")) == "json"
 
-    @field_validator("database_url")
+    @property
+    def migration_url(self) -> str:
+        return self.migration_database_url or self.database_url
+
+    @field_validator("app_db_role")
     @classmethod
-    def _async_driver(cls, url: str) -> str:
+    def _role_name(cls, role: str | None) -> str | None:
+        # It is written into GRANT statements: a plain identifier only.
+        if role is None or not role.strip():
+            return None
+        role = role.strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", role):
+            raise ValueError(
+                "M360_APP_DB_ROLE must be a plain role name (letters, digits, underscores)"
+            )
+        return role
+
+    @field_validator("database_url", "migration_database_url")
+    @classmethod
+    def _async_driver(cls, url: str | None) -> str | None:
         # Operators write the URLs they know; the app needs the async drivers.
+        if url is None or not url.strip():
+            return None  # an empty M360_MIGRATION_DATABASE_URL means "the same as the app's"
         if url.startswith("sqlite:///"):
             return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
         if url.startswith("postgresql://"):

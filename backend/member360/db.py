@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Connection,
     DateTime,
     Integer,
     MetaData,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     any_,
     event,
     literal,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import (
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.types import JSON, TypeDecorator
 from sqlmodel import SQLModel
@@ -98,6 +100,45 @@ def _guard_tenant(state: ORMExecuteState) -> None:
     touched = sorted({t.name for t in tables if is_tenant_table(t)})
     if touched:
         raise TenantNotBound(f"no organization bound for a query on {', '.join(touched)}")
+
+
+# Row-level security (PostgreSQL, migration 0005): every table with an org_id column shows a
+# transaction only the rows of the organization named by this setting, every row when it is
+# ALL_ORGS, and none when it is unset or empty. It is transaction-local (set_config's is_local),
+# so a pooled connection never carries one request's organization into the next.
+ORG_SETTING = "m360.org_id"
+_BIND_ORG = text(f"SELECT set_config('{ORG_SETTING}', :org, true)")
+
+
+def bind_org(connection: Connection, org_id: int | str | None) -> None:
+    """Names the organization the current transaction may see (PostgreSQL; a no-op elsewhere).
+
+    Sessions do this themselves when they begin; raw connections that read or write tenant
+    tables (migrations, COPY outside a session) call it inside their transaction.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(_BIND_ORG, {"org": "" if org_id is None else str(org_id)})
+
+
+@event.listens_for(TenantSession, "after_begin")
+def _bind_transaction(
+    session: Session, _transaction: SessionTransaction, connection: Connection
+) -> None:
+    # One cheap statement per transaction. An unbound session skips it: the setting is then
+    # unset (or empty after an earlier transaction on the connection), which RLS reads as "no
+    # rows", and the guard above already refuses mapped tenant tables.
+    org_id = session.info.get("org_id")
+    if org_id is not None:
+        bind_org(connection, org_id)
+
+
+async def rebind(session: AsyncSession, org_id: int | str) -> None:
+    """Moves a session, possibly mid-transaction, to another organization (e.g. a new org)."""
+    session.sync_session.info["org_id"] = org_id
+    if session.in_transaction():
+        connection = await session.connection()
+        await connection.run_sync(bind_org, org_id)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -15,7 +15,7 @@ from member360.config import Settings
 from member360.db import ALL_ORGS, Database
 from member360.demo_events import generate_demo_events
 from member360.ingest.importer import Importer
-from member360.migrate import migrate
+from member360.migrate import migrate_for
 from member360.orgs.models import EXTENDED_ATTRIBUTES
 from member360.orgs.service import OrgError, OrgInfo, create_org, get_org
 
@@ -42,9 +42,9 @@ async def ensure_demo(
     members: int = 3000,
     echo: Callable[[str], None] = print,
 ) -> str:
+    await migrate_for(settings)
     db = Database(settings.database_url)
     try:
-        await migrate(db)
         try:
             org: OrgInfo | None = await get_org(db, slug=slug)
             echo(f"demo organization {slug!r} is already there")

@@ -1,4 +1,10 @@
-"""Brings a database to the newest schema (used by `serve`, `worker`, the CLI and tests)."""
+"""Brings a database to the newest schema (used by `serve`, `worker`, the CLI and tests).
+
+On PostgreSQL the tables' owner migrates (M360_MIGRATION_DATABASE_URL) and the app connects as
+another role (M360_APP_DB_ROLE) that row-level security holds to one organization per
+transaction; after every upgrade that role is granted what the app needs on every table and
+sequence, so tables added by later migrations follow.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,21 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from member360.config import Settings
 from member360.db import Database
 
 INI = Path(__file__).with_name("alembic.ini")
+
+# Serializes concurrent migrations (several `serve`/`worker` processes start together): their
+# upgrades would be read-only at heads, but concurrent GRANTs on one table can fail.
+MIGRATION_LOCK = 0x6D333630  # "m360"
+
+
+class AppRoleError(RuntimeError):
+    """M360_APP_DB_ROLE names a role that is missing or that row-level security would not bind."""
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -27,8 +43,92 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(cfg, "heads")
 
 
-async def migrate(db: Database) -> None:
+def grant_app_role(connection: Connection, role: str) -> None:
+    """What the app role may do: read and write rows, draw ids; never change the schema.
+
+    Idempotent. The role must log in without superuser or BYPASSRLS, which skip row-level
+    security; owning nothing, it cannot switch RLS off either.
+    """
+    found = connection.execute(
+        text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :role"),
+        {"role": role},
+    ).one_or_none()
+    if found is None:
+        raise AppRoleError(f"M360_APP_DB_ROLE: role {role!r} does not exist (create it first)")
+    if found.rolsuper or found.rolbypassrls:
+        what = "a superuser" if found.rolsuper else "a BYPASSRLS role"
+        raise AppRoleError(
+            f"M360_APP_DB_ROLE: role {role!r} is {what}, so row-level security would not "
+            "apply to the app; use a plain LOGIN role"
+        )
+    tables = connection.execute(
+        text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version' ORDER BY tablename"
+        )
+    ).scalars()
+    quoted = f'"{role}"'  # the setting admits plain identifiers only
+    connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+    for table in tables:
+        connection.execute(
+            text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public."{table}" TO {quoted}')
+        )
+    # Read-only: lets a CLI command run with the app's URL alone find the schema up to date.
+    connection.execute(text(f"GRANT SELECT ON TABLE public.alembic_version TO {quoted}"))
+    connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+
+
+async def migrate(db: Database, *, app_role: str | None = None, queue_schema: bool = False) -> None:
+    """Upgrades `db` (connected as the tables' owner) to every head.
+
+    queue_schema: also apply procrastinate's schema (PostgreSQL), before the grants so that the
+    app role may use its tables too.
+    """
+    postgresql = db.dialect == "postgresql"
+    if queue_schema and postgresql:
+        from member360.exports.queue import apply_queue_schema
+
+        await apply_queue_schema(db.url)
     async with db.engine.begin() as conn:
+        if postgresql:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_upgrade)
+        if app_role and postgresql:
+            await conn.run_sync(grant_app_role, app_role)
     # New indexes (and a database imported by an older version) need statistics on SQLite.
     await db.refresh_statistics()
+
+
+async def rls_bypass(db: Database) -> str | None:
+    """Why row-level security would not bind `db`'s role (PostgreSQL), or None."""
+    if db.dialect != "postgresql":
+        return None
+    async with db.engine.connect() as conn:
+        role = (
+            await conn.execute(
+                text(
+                    "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles "
+                    "WHERE rolname = current_user"
+                )
+            )
+        ).one()
+    if role.rolsuper or role.rolbypassrls:
+        what = "a superuser" if role.rolsuper else "a BYPASSRLS role"
+        return (
+            f"M360_DATABASE_URL logs in as {role.rolname!r}, {what}: row-level security does "
+            "not apply to the app (connect as a plain role, see M360_APP_DB_ROLE)"
+        )
+    return None
+
+
+async def migrate_for(settings: Settings) -> None:
+    """What `serve`, `worker` and the CLI do first: migrate through the owner's URL."""
+    owner = Database(settings.migration_url, pool_size=1)
+    try:
+        await migrate(
+            owner,
+            app_role=settings.app_db_role,
+            queue_schema=settings.job_queue == "procrastinate",
+        )
+    finally:
+        await owner.dispose()

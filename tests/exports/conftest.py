@@ -22,6 +22,7 @@ from member360.auth.keys import SCOPES, create_api_key
 from member360.config import Settings
 from member360.db import Database
 from member360.orgs.service import OrgInfo
+from tests.conftest import cli_env
 
 
 @dataclass
@@ -67,6 +68,9 @@ def export_settings(mailbox: tuple[Mailbox, int], tmp_path: Path, db: Any) -> Se
     _, port = mailbox
     return Settings(
         database_url=db.url,
+        # PostgreSQL: worker processes migrate as the owner and run as the app role.
+        migration_database_url=cli_env(db).get("M360_MIGRATION_DATABASE_URL"),
+        app_db_role=cli_env(db).get("M360_APP_DB_ROLE"),
         secret_key="test-secret",
         public_url="http://member360.test",
         smtp_host="127.0.0.1",

@@ -27,6 +27,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
         "M360_DATABASE_URL": settings.database_url,
+        "M360_MIGRATION_DATABASE_URL": settings.migration_database_url or "",
+        "M360_APP_DB_ROLE": settings.app_db_role or "",
         "M360_SMTP_HOST": settings.smtp_host,
         "M360_SMTP_PORT": str(settings.smtp_port),
         "M360_SMTP_FROM": settings.smtp_from,

@@ -82,5 +82,6 @@ async def test_statement_count_is_flat_from_5_to_50_members(
         counts[prefix] = counter.count
     assert counts["few"] == counts["many"], counts
     # one search plus one per nested list: activity, redemptions, breakup, open lots, coupons,
-    # transactions, interactions, identifier history
-    assert counts["many"] == 9, counts
+    # transactions, interactions, identifier history; on PostgreSQL one more, the request's
+    # transaction naming its organization for row-level security (db.bind_org's set_config)
+    assert counts["many"] == 9 + (db.dialect == "postgresql"), counts

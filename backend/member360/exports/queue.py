@@ -114,6 +114,13 @@ async def ensure_schema(app: App) -> None:
         await app.schema_manager.apply_schema_async()
 
 
+async def apply_queue_schema(database_url: str) -> None:
+    """`migrate` applies procrastinate's schema as the tables' owner: the app role may not."""
+    app = App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
+    async with app.open_async():
+        await ensure_schema(app)
+
+
 async def run_worker(db: Database, settings: Settings, **options: Any) -> None:
     app = make_app(settings)
     async with app.open_async():

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import member360.models  # noqa: F401  (registers every table on the metadata)
 from member360.config import get_settings
-from member360.db import metadata
+from member360.db import ALL_ORGS, bind_org, metadata
 
 config = context.config
 
@@ -23,6 +23,8 @@ def run_on(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        # Under row-level security (0005) a migration's own data changes see every row.
+        bind_org(connection, ALL_ORGS)
         context.run_migrations()
 
 

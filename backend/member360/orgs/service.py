@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from member360.db import Database
+from member360.db import Database, rebind
 from member360.orgs.models import BUILTIN_ACTIONS, EXTENDED_ATTRIBUTES, Action, Organization
 
 
@@ -89,7 +89,8 @@ async def create_org(
         session.add(org)
         await session.flush()
         assert org.id is not None
-        session.sync_session.info["org_id"] = org.id
+        # The new organization's own rows follow in the same transaction (and under RLS).
+        await rebind(session, org.id)
         session.add_all(
             Action(org_id=org.id, action_id=action_id, name=action_name)
             for action_id, action_name in BUILTIN_ACTIONS.items()

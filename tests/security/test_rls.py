@@ -1,0 +1,348 @@
+"""Row-level security (PostgreSQL): tenancy below the application.
+
+Raw SQL through the app's own role, with no help from the app's scoping: a transaction bound to
+one organization reads and writes only that organization's rows, and a transaction bound to
+none sees nothing. A schema test keeps every table with an org_id column under the policy, so
+a new tenant table without RLS fails the suite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from member360.auth.keys import SCOPES, Principal, create_api_key
+from member360.auth.users import Authenticator, create_user
+from member360.config import Settings
+from member360.db import ALL_ORGS, ORG_SETTING, Database, is_tenant_table, metadata, rebind
+from member360.demo_events import generate_demo_events
+from member360.exports.jobs import request_export
+from member360.ingest.importer import Importer
+from member360.migrate import AppRoleError, migrate, rls_bypass
+from member360.orgs.models import EXTENDED_ATTRIBUTES
+from member360.orgs.service import OrgInfo, create_org
+from tests.conftest import APP_ROLE, OWNER_URLS
+
+POLICY = "m360_tenant_isolation"
+
+
+def dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def tenant_tables(conn: asyncpg.Connection) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT c.table_name FROM information_schema.columns c "
+        "JOIN information_schema.tables t "
+        "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+        "WHERE c.table_schema = 'public' AND c.column_name = 'org_id' "
+        "AND t.table_type = 'BASE TABLE' ORDER BY 1"
+    )
+    return [r[0] for r in rows]
+
+
+@pytest.fixture
+def pg(db: Database, backend: str) -> Database:
+    if backend != "postgresql":
+        pytest.skip("row-level security is PostgreSQL's")
+    return db
+
+
+async def seed_org(db: Database, settings: Settings) -> OrgInfo:
+    """An organization with rows in every tenant table: a small demo program, a key, an export.
+
+    A new tenant table needs a row here too: `two_orgs` checks.
+    """
+    org = await create_org(
+        db,
+        f"rls-{uuid.uuid4().hex[:10]}",
+        name="RLS",
+        time_zone="Asia/Kolkata",
+        hierarchy=True,
+        surveys=True,
+        extended_attributes=list(EXTENDED_ATTRIBUTES),
+    )
+    events = generate_demo_events(members=25, days=60, has_surveys=True, has_hierarchy=True)
+    outcome = await Importer(db, org).run(enumerate(events, 1))
+    assert outcome.error is None, outcome.error
+    await create_api_key(db, org, list(SCOPES), name="rls")
+    email = f"{org.slug}@staff.example.com"
+    await create_user(db, org, email=email, role="ADMIN", password="rls password 123")
+    assert await Authenticator(db, "secret").login(email, "rls password 123", "192.0.2.1")
+    principal = Principal(org=org, scopes=frozenset(SCOPES), key_id=1)
+    await request_export(
+        db,
+        settings,
+        principal,
+        kind="CUSTOMER_TAB",
+        params={"tab": "POINTS_ACTIVITY", "customerId": "any"},
+        delivery="DOWNLOAD",
+        email=None,
+    )
+    return org
+
+
+_SEEDED: dict[str, tuple[OrgInfo, OrgInfo]] = {}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def two_orgs(pg: Database) -> tuple[OrgInfo, OrgInfo]:
+    """Orgs A and B, both with rows in every tenant table (seeded once per database)."""
+    if pg.url not in _SEEDED:
+        settings = Settings(_env_file=None, database_url=pg.url)  # type: ignore[call-arg]
+        a, b = await seed_org(pg, settings), await seed_org(pg, settings)
+        owner = await asyncpg.connect(dsn(OWNER_URLS[pg.url]))
+        try:
+            for name in await tenant_tables(owner):
+                counts = dict(
+                    await owner.fetch(
+                        f"SELECT org_id, count(*) FROM {name} "
+                        "WHERE org_id = ANY($1::bigint[]) GROUP BY org_id",
+                        [a.id, b.id],
+                    )
+                )
+                # Otherwise "no row of B" below would prove nothing for this table.
+                assert counts.get(a.id) and counts.get(b.id), f"{name}: seed both orgs ({counts})"
+        finally:
+            await owner.close()
+        _SEEDED[pg.url] = (a, b)
+    return _SEEDED[pg.url]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def app_conn(pg: Database) -> AsyncIterator[asyncpg.Connection]:
+    """A raw connection as the app's role (not the owner, not a superuser)."""
+    conn = await asyncpg.connect(dsn(pg.url))
+    try:
+        assert await conn.fetchval("SELECT current_user") == APP_ROLE
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def test_the_app_role_cannot_bypass_row_level_security(app_conn: asyncpg.Connection) -> None:
+    role = await app_conn.fetchrow(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    assert not role["rolsuper"] and not role["rolbypassrls"]
+    owned = await app_conn.fetchval(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
+    )
+    assert owned == 0, "the app role must own no table (an owner could switch RLS off)"
+
+
+async def test_every_org_id_table_has_row_level_security_forced_with_the_policy(
+    app_conn: asyncpg.Connection,
+) -> None:
+    tables = await tenant_tables(app_conn)
+    assert "customers" in tables and "audit_events" in tables
+    rows = {
+        r["relname"]: r
+        for r in await app_conn.fetch(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "array_agg(p.polname) FILTER (WHERE p.polname IS NOT NULL) AS policies "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_policy p ON p.polrelid = c.oid "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' GROUP BY 1, 2, 3"
+        )
+    }
+    missing = [
+        f"{t}: {'' if rows[t]['relrowsecurity'] else 'RLS not enabled '}"
+        f"{'' if rows[t]['relforcerowsecurity'] else 'RLS not forced '}"
+        f"{'' if POLICY in (rows[t]['policies'] or []) else 'no ' + POLICY}"
+        for t in tables
+        if not (
+            rows[t]["relrowsecurity"]
+            and rows[t]["relforcerowsecurity"]
+            and POLICY in (rows[t]["policies"] or [])
+        )
+    ]
+    assert missing == [], "tenant tables without row-level security: " + "; ".join(missing)
+    # The app's own fail-closed guard and RLS cover the same tables.
+    marked = sorted(t.name for t in metadata.sorted_tables if is_tenant_table(t))
+    assert sorted(set(tables) & {t.name for t in metadata.sorted_tables}) == marked
+
+
+async def bound(conn: asyncpg.Connection, org_id: int | str) -> None:
+    await conn.execute("SELECT set_config($1, $2, true)", ORG_SETTING, str(org_id))
+
+
+async def test_bound_to_org_a_raw_sql_sees_no_row_of_org_b(
+    app_conn: asyncpg.Connection, two_orgs: tuple[OrgInfo, OrgInfo]
+) -> None:
+    a, b = two_orgs
+    for name in await tenant_tables(app_conn):
+        async with app_conn.transaction():
+            await bound(app_conn, a.id)
+            # No WHERE on org_id: the policy alone decides what this statement sees.
+            seen = dict(await app_conn.fetch(f"SELECT org_id, count(*) FROM {name} GROUP BY 1"))
+        assert seen.get(a.id), f"{name}: org A's own rows must stay visible"
+        assert b.id not in seen and set(seen) == {a.id}, f"{name}: other orgs' rows under A: {seen}"
+
+
+async def test_all_orgs_binding_sees_both(
+    app_conn: asyncpg.Connection, two_orgs: tuple[OrgInfo, OrgInfo]
+) -> None:
+    a, b = two_orgs
+    async with app_conn.transaction():
+        await bound(app_conn, "*")
+        orgs = {r[0] for r in await app_conn.fetch("SELECT DISTINCT org_id FROM customers")}
+    assert {a.id, b.id} <= orgs
+
+
+async def test_app_sessions_bind_their_org_to_every_transaction(
+    pg: Database, two_orgs: tuple[OrgInfo, OrgInfo]
+) -> None:
+    a, b = two_orgs
+    # Text SQL escapes the app's guard (it sees no mapped table): RLS alone scopes it.
+    orgs_of = text("SELECT DISTINCT org_id FROM customers")
+    async with pg.session(a.id) as session:
+        assert set((await session.scalars(orgs_of)).all()) == {a.id}
+        await session.commit()
+        # A new transaction in the same session is bound again.
+        assert set((await session.scalars(orgs_of)).all()) == {a.id}
+    async with pg.session(ALL_ORGS) as session:
+        assert {a.id, b.id} <= set((await session.scalars(orgs_of)).all())
+    async with pg.session(None) as session:
+        assert (await session.scalars(orgs_of)).all() == []
+    async with pg.session(None) as session, session.begin():
+        assert (await session.scalars(orgs_of)).all() == []
+        await rebind(session, b.id)  # mid-transaction, as creating an org does
+        assert set((await session.scalars(orgs_of)).all()) == {b.id}
+
+
+async def test_without_a_binding_every_tenant_table_is_empty(
+    app_conn: asyncpg.Connection, two_orgs: tuple[OrgInfo, OrgInfo]
+) -> None:
+    for name in await tenant_tables(app_conn):
+        # Outside any binding, and after a bound transaction ended (the setting is local).
+        assert await app_conn.fetchval(f"SELECT count(*) FROM {name}") == 0, name
+        async with app_conn.transaction():
+            await bound(app_conn, two_orgs[0].id)
+        assert await app_conn.fetchval(f"SELECT count(*) FROM {name}") == 0, name
+        async with app_conn.transaction():
+            await bound(app_conn, "")
+            assert await app_conn.fetchval(f"SELECT count(*) FROM {name}") == 0, name
+
+
+async def test_writes_of_org_b_rows_under_org_a_are_refused(
+    pg: Database, app_conn: asyncpg.Connection, two_orgs: tuple[OrgInfo, OrgInfo]
+) -> None:
+    a, b = two_orgs
+    # INSERT of a row naming org B: the policy's check refuses it.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+        async with app_conn.transaction():
+            await bound(app_conn, a.id)
+            await app_conn.execute(
+                "INSERT INTO audit_events (org_id, at, actor, action) "
+                "VALUES ($1, now(), 'intruder', 'rls.probe')",
+                b.id,
+            )
+    # UPDATE and DELETE of org B's rows: they are not there to change.
+    async with app_conn.transaction():
+        await bound(app_conn, a.id)
+        updated = await app_conn.execute(
+            "UPDATE customers SET name = 'taken' WHERE org_id = $1", b.id
+        )
+        deleted = await app_conn.execute("DELETE FROM api_keys WHERE org_id = $1", b.id)
+    assert (updated, deleted) == ("UPDATE 0", "DELETE 0")
+    # Moving one of A's rows to org B is refused too.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+        async with app_conn.transaction():
+            await bound(app_conn, a.id)
+            await app_conn.execute(
+                "UPDATE customers SET org_id = $2 WHERE id = "
+                "(SELECT min(id) FROM customers WHERE org_id = $1)",
+                a.id,
+                b.id,
+            )
+    # Unbound: nothing may be written at all.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="row-level security"):
+        async with app_conn.transaction():
+            await app_conn.execute(
+                "INSERT INTO audit_events (org_id, at, actor, action) "
+                "VALUES ($1, now(), 'intruder', 'rls.probe')",
+                a.id,
+            )
+    owner = await asyncpg.connect(dsn(OWNER_URLS[pg.url]))
+    try:
+        assert (
+            await owner.fetchval(
+                "SELECT count(*) FROM customers WHERE org_id = $1 AND name = 'taken'", b.id
+            )
+            == 0
+        )
+        assert await owner.fetchval("SELECT count(*) FROM api_keys WHERE org_id = $1", b.id) > 0
+    finally:
+        await owner.close()
+
+
+async def test_migrate_refuses_an_app_role_that_would_bypass_rls(pg: Database) -> None:
+    owner = Database(OWNER_URLS[pg.url], pool_size=1)
+    try:
+        await migrate(owner, app_role=APP_ROLE)  # again: the grants are idempotent
+        superuser = make_url(OWNER_URLS[pg.url]).username
+        with pytest.raises(AppRoleError, match="superuser, so row-level security"):
+            await migrate(owner, app_role=superuser)
+        with pytest.raises(AppRoleError, match="does not exist"):
+            await migrate(owner, app_role=f"m360_missing_{uuid.uuid4().hex[:8]}")
+    finally:
+        await owner.dispose()
+
+
+def test_settings_migration_url_and_app_role() -> None:
+    plain = Settings(_env_file=None, database_url="postgresql://app@h/db")  # type: ignore[call-arg]
+    assert plain.migration_url == "postgresql+asyncpg://app@h/db"
+    split = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url="postgresql://app@h/db",
+        migration_database_url="postgres://owner@h/db",
+        app_db_role="member360_app",
+    )
+    assert split.migration_url == "postgresql+asyncpg://owner@h/db"
+    assert split.app_db_role == "member360_app"
+    with pytest.raises(ValueError, match="M360_APP_DB_ROLE must be a plain role name"):
+        Settings(_env_file=None, app_db_role='app"; DROP TABLE customers; --')  # type: ignore[call-arg]
+
+
+async def test_email_lookup_and_text_search_keep_their_indexes_under_rls(
+    app_conn: asyncpg.Connection, two_orgs: tuple[OrgInfo, OrgInfo]
+) -> None:
+    # Under RLS only LEAKPROOF conditions may be index conditions; migration 0005 marks lower(),
+    # LIKE and || so (as a superuser, as here). Without it these fall back to a filter over the
+    # organization's every member.
+    a, _ = two_orgs
+    async with app_conn.transaction():
+        await bound(app_conn, a.id)
+        await app_conn.execute("SET LOCAL enable_seqscan = off")
+        for column, where, index in (
+            (
+                "email",
+                f"org_id = {a.id} AND lower(email) = 'x@example.com'",
+                "ix_customers_org_email",
+            ),
+            # Only the trigram index can serve this one (the org index would also do here).
+            ("name", "lower(name) LIKE '%anita%'", "ix_customers_name_trgm"),
+        ):
+            explained = await app_conn.fetch(f"EXPLAIN SELECT id FROM customers WHERE {where}")
+            plan = "\n".join(r[0] for r in explained)
+            conds = [line for line in plan.splitlines() if "Index Cond" in line]
+            assert index in plan and any(f"lower(({column})" in c for c in conds), plan
+
+
+async def test_rls_bypass_names_a_superuser_connection_and_passes_the_app_role(
+    pg: Database,
+) -> None:
+    assert await rls_bypass(pg) is None
+    owner = Database(OWNER_URLS[pg.url], pool_size=1)
+    try:
+        reason = await rls_bypass(owner)
+    finally:
+        await owner.dispose()
+    assert reason is not None and "a superuser: row-level security does not apply" in reason
