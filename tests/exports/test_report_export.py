@@ -81,6 +81,7 @@ async def test_report_export_columns_values_and_sheets(
         "Actions ID",
         "Actions",
         "Order ID",
+        "Custom ID",
         "Coupon",
         "Points",
         "Group Points",
@@ -96,8 +97,8 @@ async def test_report_export_columns_values_and_sheets(
     for r in rows:
         by_user.setdefault(r[2], []).append(r)
     asha = by_user["c1"][0]
-    assert asha[1] == "+1 Asha" and asha[8] == 15 and asha[9] == 4  # one order, one day: summed
-    assert asha[15] == '=HYPERLINK("http://x","y")'
+    assert asha[1] == "+1 Asha" and asha[9] == 15 and asha[10] == 4  # one order, one day: summed
+    assert asha[16] == '=HYPERLINK("http://x","y")'
     assert isinstance(asha[0], dt.datetime | dt.date)
     assert {r[1] for r in by_user["c2"]} == {"@SUM(1)"}
     for name in data_sheets:

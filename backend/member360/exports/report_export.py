@@ -14,7 +14,7 @@ from member360.reports.interactions import ReportFilter, ReportRow, iter_rows
 
 Cell = Callable[[ReportRow], Any]
 
-# The seed list, in order; (title, kind, value, shown when).
+# The seed list, in order, plus Custom ID; (title, kind, value, shown when).
 BASE_COLUMNS: list[tuple[str, str, Cell, str | None]] = [
     ("Date", "date", lambda r: r.date, None),
     ("Name", "text", lambda r: r.name, None),
@@ -23,6 +23,9 @@ BASE_COLUMNS: list[tuple[str, str, Cell, str | None]] = [
     ("Actions ID", "int", lambda r: r.action_id, None),
     ("Actions", "text", lambda r: r.action_name, None),
     ("Order ID", "text", lambda r: r.order_id, None),
+    # Part of a row's key (contract: one row per member, day, action, order and custom id), and
+    # on screen, so the workbook shows it too or two rows would look like duplicates.
+    ("Custom ID", "text", lambda r: r.custom_id, None),
     ("Coupon", "text", lambda r: r.coupon, None),
     ("Points", "int", lambda r: r.points, None),
     ("Group Points", "int", lambda r: r.group_points, "hierarchy"),
