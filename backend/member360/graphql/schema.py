@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import functools
+import logging
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from member360.customers.queries import CustomerQuery
 from member360.exports.mutations import ExportMutation
 from member360.exports.types import ExportQuery
-from member360.graphql.limits import graphql_extensions
+from member360.graphql.access import FORBIDDEN, protect
+from member360.graphql.limits import code_of, graphql_extensions
 from member360.history.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
 from member360.orgs.types import Organization, Viewer, organization_of
 from member360.reports.queries import ReportQuery
+
+log = logging.getLogger("member360.graphql")
 
 
 @strawberry.type
@@ -44,18 +50,40 @@ class Mutation(IngestMutation, ExportMutation, CouponMutation):
     pass
 
 
+class Member360Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logs unexpected errors in full, and a request's refusals as one line.
+
+        A caller without pii:read who selects a report's email gets one FORBIDDEN error per
+        row: a traceback for each would cost more than the page.
+        """
+        refused = [e for e in errors if code_of(e) == FORBIDDEN]
+        if refused:
+            paths = sorted(
+                {".".join(str(p) for p in e.path or () if not isinstance(p, int)) for e in refused}
+            )
+            log.info("refused %d field(s) for a missing scope: %s", len(refused), ", ".join(paths))
+        rest = [e for e in errors if code_of(e) != FORBIDDEN]
+        if rest:
+            super().process_errors(rest, execution_context)
+
+
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     """The schema; in production without introspection, suggestions or unexpected detail.
 
     The limits extension also caches parsing and validation: doing them again for the same
     document is most of a small query's cost.
     """
-    return strawberry.Schema(
+    built = Member360Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=production),
         extensions=[*graphql_extensions(production=production)],
     )
+    protect(built)
+    return built
 
 
 schema = build_schema()
