@@ -211,5 +211,6 @@ def create_app(
         middleware=[Middleware(SecurityHeadersMiddleware, production=production)],
     )
     app.state.db = database
+    app.state.keys = keys  # tests pass its clock to see a revoked key's cache entry lapse
     app.state.started_at = dt.datetime.now(dt.UTC)
     return app
