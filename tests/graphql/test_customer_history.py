@@ -25,7 +25,7 @@ from tests.graphql.conftest import GraphQLCall
 CUSTOMER_PAGE = """
 query Page($customerId: String!) {
   customer(customerId: $customerId) {
-    id customerId name email mobile externalId optedIn tier pointsBalance
+    id customerId name email mobile externalId optedIn tier pointsBalance userRole groupId enrolledAt
     points {
       redemptions(first: 20) { edges { node { redeemedAt pointsRedeemed pointsReversed orderId
         breakup { lotEarnedAt points expiresAt reason } } } }
