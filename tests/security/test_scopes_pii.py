@@ -7,6 +7,7 @@ selects; a key without a field's scope gets null and FORBIDDEN there, and nothin
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from typing import Any
 
@@ -352,3 +353,21 @@ async def test_report_export_and_customer_tab_export_check_their_data_scopes(
     assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "pii:read" in result["errors"][0]["message"]
     assert await _state(db, org) == before
+
+
+async def test_refusals_are_logged_as_one_line_without_tracebacks(
+    db: Database, org: OrgInfo, dev: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    await ingest_ok(db, org, make_customer("a1", name="Al A"), make_customer("a2", name="Al B"))
+    no_pii = await create_api_key(db, org, ["customers:read"])
+    with caplog.at_level(logging.INFO):
+        result = await dev.gql(
+            '{ customers(search: "al") { edges { node { email mobile } } } }', key=no_pii
+        )
+    assert len(result["errors"]) == 4
+    ours = [r for r in caplog.records if r.name.startswith(("member360", "strawberry"))]
+    assert [r.getMessage() for r in ours] == [
+        "refused 4 field(s) for a missing scope: customers.edges.node.email, "
+        "customers.edges.node.mobile"
+    ]
+    assert all(r.exc_info is None for r in ours)

@@ -60,7 +60,7 @@ class Member360Schema(strawberry.Schema):
         row: a traceback for each would cost more than the page.
         """
         refused = [e for e in errors if code_of(e) == FORBIDDEN]
-        if refused:
+        if refused and log.isEnabledFor(logging.INFO):
             paths = sorted(
                 {".".join(str(p) for p in e.path or () if not isinstance(p, int)) for e in refused}
             )
