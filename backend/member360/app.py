@@ -283,5 +283,6 @@ def create_app(
     )
     app.state.db = database
     app.state.limits = limits
+    app.state.keys = keys  # tests pass its clock to see a revoked key's cache entry lapse
     app.state.started_at = dt.datetime.now(dt.UTC)
     return app

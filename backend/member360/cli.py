@@ -194,6 +194,79 @@ def api_key_create(slug: str, scopes: str, name: str | None) -> None:
     click.echo(key)
 
 
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+
+
+@api_key.command("list")
+@click.option("--org", "slug", required=True)
+def api_key_list(slug: str) -> None:
+    """List the organization's keys: id, prefix, name, scopes, created, last used, revoked."""
+    from member360.auth.keys import list_api_keys
+    from member360.orgs.service import OrgError, get_org
+
+    async def go() -> Any:
+        db = await _migrated()
+        try:
+            return await list_api_keys(db, await get_org(db, slug=slug))
+        finally:
+            await db.dispose()
+
+    try:
+        keys = _run(go())
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not keys:
+        click.echo(f"{slug} has no API keys")
+        return
+    click.echo("id\tprefix\tname\tscopes\tcreated\tlast used\trevoked")
+    for k in keys:
+        click.echo(
+            "\t".join(
+                (
+                    str(k.id),
+                    k.prefix,
+                    k.name or "-",
+                    ",".join(k.scopes),
+                    _when(k.created_at),
+                    _when(k.last_used_at),
+                    _when(k.revoked_at),
+                )
+            )
+        )
+
+
+@api_key.command("revoke")
+@click.option("--org", "slug", required=True)
+@click.argument("key")
+def api_key_revoke(slug: str, key: str) -> None:
+    """Revoke a key, named by its id or prefix (as `api-key list` shows) or the whole key.
+
+    Running API processes stop accepting it within their 10-second key cache.
+    """
+    from member360.auth.keys import AuthError, revoke_api_key
+    from member360.orgs.service import OrgError, get_org
+
+    async def go() -> Any:
+        db = await _migrated()
+        try:
+            return await revoke_api_key(db, await get_org(db, slug=slug), key)
+        finally:
+            await db.dispose()
+
+    try:
+        info, revoked = _run(go())
+    except (AuthError, OrgError) as exc:
+        raise click.ClickException(str(exc)) from None
+    label = (
+        f"key {info.id} ({info.prefix}…, {info.name or 'no name'}, scopes {','.join(info.scopes)})"
+    )
+    if revoked:
+        click.echo(f"revoked {label} of {slug}; it stops working within 10 seconds")
+    else:
+        click.echo(f"{label} of {slug} was already revoked on {_when(info.revoked_at)}")
+
+
 @main.group()
 def user() -> None:
     """Web-app users (ADMIN: everything; AGENT: member pages, coupon resends, tab downloads)."""

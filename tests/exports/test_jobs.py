@@ -17,6 +17,7 @@ from member360.auth.keys import SCOPES, create_api_key
 from member360.config import Settings
 from member360.db import Database
 from member360.exports.jobs import JobRunner
+from member360.exports.links import make_token
 from member360.exports.models import AuditEvent, ExportJob
 from member360.orgs.service import OrgInfo, create_org
 from tests.exports.conftest import Api, Mailbox
@@ -239,6 +240,45 @@ async def test_jobs_are_invisible_to_other_orgs(db: Database, org: OrgInfo, api:
     assert listed["data"]["exportJobs"]["edges"] == []
     mine = await api("{ exportJobs(first: 10) { edges { node { id status } } } }")
     assert [e["node"]["id"] for e in mine["data"]["exportJobs"]["edges"]] == [job["id"]]
+
+
+async def test_other_orgs_cannot_reach_a_job_its_data_or_its_link(
+    db: Database, org: OrgInfo, api: Api, export_settings: Settings
+) -> None:
+    await seed(db, org)
+    job = (await api(REQUEST, input=tab_input()))["data"]["requestExport"]
+    await drain(JobRunner(db, export_settings))
+    url = (await api(JOB, id=job["id"]))["data"]["exportJob"]["downloadUrl"]
+    assert (await api.client.get(url)).status_code == 200
+    other = await create_org(db, f"other-{uuid.uuid4().hex[:8]}", name="Other", time_zone="UTC")
+    key = await create_api_key(db, other, list(SCOPES))
+    # The job by its id, from the other org: as if it did not exist.
+    assert await api(JOB, key=key, id=job["id"]) == {"data": {"exportJob": None}}
+    # This org's member through the other org's export: unknown there, no job made.
+    refused = await api(REQUEST, key=key, input=tab_input())
+    assert refused["data"] is None
+    assert "customerTab.customerId: unknown customer 'c1'" in refused["errors"][0]["message"]
+    # The other org's report export holds only its own (no) rows.
+    theirs = await api(
+        REQUEST,
+        key=key,
+        input={"interactionReport": {"from": at(0)[:10], "to": at(10)[:10], "name": "Asha"}},
+    )
+    await drain(JobRunner(db, export_settings))
+    done = (await api(JOB, key=key, id=theirs["data"]["requestExport"]["id"]))["data"]
+    assert (done["exportJob"]["status"], done["exportJob"]["rowCount"]) == ("SUCCEEDED", 0)
+    # A link signed for the other org naming this org's job serves nothing: the link's org
+    # scopes the lookup, so even a correctly signed token cannot cross organizations.
+    crossed = make_token(export_settings, job["id"], other.id)
+    assert (await api.client.get(f"/exports/{crossed}")).status_code == 404
+    # Editing the org inside a real link breaks its signature.
+    token = url.rsplit("/", 1)[1]
+    payload, rest = token.split(".", 1)
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    data["o"] = other.id
+    forged = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode())
+    forged_token = forged.decode().rstrip("=") + "." + rest
+    assert (await api.client.get(f"/exports/{forged_token}")).status_code == 403
 
 
 async def test_requests_and_downloads_are_audited(

@@ -25,7 +25,7 @@ from tests.graphql.conftest import GraphQLCall
 CUSTOMER_PAGE = """
 query Page($customerId: String!) {
   customer(customerId: $customerId) {
-    id customerId name email mobile externalId optedIn tier pointsBalance
+    id customerId name email mobile externalId optedIn tier pointsBalance userRole groupId enrolledAt
     points {
       redemptions(first: 20) { edges { node { redeemedAt pointsRedeemed pointsReversed orderId
         breakup { lotEarnedAt points expiresAt reason } } } }
@@ -348,9 +348,14 @@ async def test_personal_data_needs_pii_scope(db: Database, org: OrgInfo, gql: Gr
     await ingest_ok(db, org, make_customer("c1", when=at(0), email="p@example.com"))
     key = await create_api_key(db, org, ["customers:read"])
     q = '{ customer(customerId: "c1") { email mobile identifierHistory(first: 5) { edges { node { identifierType value } } } } }'
-    found = (await gql(q, key=key))["data"]["customer"]
+    result = await gql(q, key=key)
+    found = result["data"]["customer"]
     assert found["email"] is None and found["mobile"] is None
-    assert {e["node"]["value"] for e in found["identifierHistory"]["edges"]} == {"[withheld]"}
+    assert {e["node"]["value"] for e in found["identifierHistory"]["edges"]} == {None}
+    # Each withheld value is a FORBIDDEN error at its path (tests/security covers every field).
+    refused = {tuple(e["path"]) for e in result["errors"]}
+    assert ("customer", "email") in refused and ("customer", "mobile") in refused
+    assert {e["extensions"]["code"] for e in result["errors"]} == {"FORBIDDEN"}
 
 
 async def test_ingest_events_mutation(db: Database, org: OrgInfo, gql: GraphQLCall) -> None:

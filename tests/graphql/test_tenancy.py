@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -58,6 +59,71 @@ async def test_other_org_key_sees_nothing(db: Database, org: OrgInfo, gql: Graph
         e["node"]["actionType"] == "ADD" and e["node"]["source"] == "ENROLLMENT"
         for e in theirs["identifierHistory"]["edges"]
     )
+
+
+def _page_for(argument: str, type_: str) -> str:
+    """CUSTOMER_PAGE (every Customer field, every tab) looking the member up by `argument`."""
+    header = "query Page($customerId: String!) {\n  customer(customerId: $customerId) {"
+    assert header in CUSTOMER_PAGE
+    return CUSTOMER_PAGE.replace(
+        header, f"query Page($v: {type_}!) {{\n  customer({argument}: $v) {{"
+    )
+
+
+def test_the_customer_page_selects_every_customer_field() -> None:
+    from graphql import parse
+
+    from member360.graphql.schema import schema
+
+    document = parse(CUSTOMER_PAGE)
+    (customer,) = document.definitions[0].selection_set.selections  # type: ignore[attr-defined]
+    selected = {f.name.value for f in customer.selection_set.selections}
+    assert selected == set(schema._schema.type_map["Customer"].fields)  # type: ignore[attr-defined]
+
+
+async def test_other_org_key_reaches_nothing_through_any_customer_field(
+    db: Database, org: OrgInfo, gql: GraphQLCall
+) -> None:
+    await seed_full_history(db, org)
+    mine = (await gql(CUSTOMER_PAGE, customerId="alice"))["data"]["customer"]
+    other = await create_org(db, f"other-{uuid.uuid4().hex[:8]}", name="Other", time_zone="UTC")
+    other_key = await create_api_key(db, other, list(SCOPES))
+    for argument, type_, value in (
+        ("id", "ID", mine["id"]),
+        ("customerId", "String", "alice"),
+        ("externalId", "String", "EXT-1"),
+        ("mobile", "String", mine["mobile"]),
+        ("email", "String", mine["email"]),
+    ):
+        result = await gql(_page_for(argument, type_), key=other_key, v=value)
+        assert result == {"data": {"customer": None}}, argument
+
+
+async def test_other_org_report_shows_none_of_this_orgs_rows(
+    db: Database, org: OrgInfo, gql: GraphQLCall
+) -> None:
+    await seed_full_history(db, org)
+    mine = (await gql(CUSTOMER_PAGE, customerId="alice"))["data"]["customer"]
+    from tests.factories import BASE
+
+    window = {
+        "from": BASE.date().isoformat(),
+        "to": (BASE.date() + dt.timedelta(days=300)).isoformat(),
+    }
+    report = """query($f: InteractionReportFilter!) { interactionReport(filter: $f, first: 500) {
+      totalCount totals { points } edges { node { userId email } } } }"""
+    assert (await gql(report, f=window))["data"]["interactionReport"]["totalCount"] > 0
+    other = await create_org(db, f"other-{uuid.uuid4().hex[:8]}", name="Other", time_zone="UTC")
+    other_key = await create_api_key(db, other, list(SCOPES))
+    for f in (
+        window,
+        {**window, "name": "Alice"},
+        {**window, "email": mine["email"]},
+        {**window, "contentText": "alice"},
+        {**window, "orderId": "O2"},
+    ):
+        found = (await gql(report, key=other_key, f=f))["data"]["interactionReport"]
+        assert found == {"totalCount": 0, "totals": {"points": 0}, "edges": []}, f
 
 
 async def test_query_on_tenant_table_without_org_fails_before_sql(db: Database) -> None:

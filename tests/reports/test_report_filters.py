@@ -122,6 +122,10 @@ async def test_without_pii_read_email_and_phone_are_withheld_and_not_searchable(
     result = await gql(REPORT, key=key, filter=window(name="alice"))
     nodes = [e["node"] for e in result["data"]["interactionReport"]["edges"]]
     assert nodes and all(n["email"] is None and n["phoneNumber"] is None for n in nodes)
+    # each withheld value is a FORBIDDEN error at its own path, every other column is there
+    paths = {(e["path"][2], e["path"][4]) for e in result["errors"]}
+    assert paths == {(i, f) for i in range(len(nodes)) for f in ("email", "phoneNumber")}
+    assert {e["extensions"]["code"] for e in result["errors"]} == {"FORBIDDEN"}
     searched = await gql(REPORT, key=key, filter=window(contentText="@example.com"))
     assert searched["data"]["interactionReport"]["edges"] == []
     refused = await gql(REPORT, key=key, filter=window(email="alice"))

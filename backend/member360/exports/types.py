@@ -16,6 +16,7 @@ from member360.exports.links import download_url
 from member360.exports.models import ExportJob as ExportJobRow
 from member360.exports.models import JobStatus
 from member360.exports.tabs import CustomerTab, customer_pk_for
+from member360.graphql.access import personal
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -54,7 +55,7 @@ class ExportJob:
     kind: str
     status: ExportStatus
     delivery: ExportDelivery
-    email: str | None
+    email: str | None = personal("The address the link is mailed to (EMAIL delivery).")
     row_count: int | None
     download_url: str | None = strawberry.field(
         description="Signed link, present once SUCCEEDED and until it expires."
@@ -79,7 +80,7 @@ class ExportJob:
             kind=row.kind,
             status=ExportStatus(row.status),
             delivery=ExportDelivery(row.delivery),
-            email=row.email,
+            email=row.email if ctx.pii else None,
             row_count=row.row_count,
             download_url=url,
             expires_at=local(row.expires_at, tz),
@@ -99,7 +100,6 @@ class ExportQuery:
     @strawberry.field
     async def export_job(self, info: strawberry.Info, id: strawberry.ID) -> ExportJob | None:
         ctx = info.context
-        ctx.require("exports:write")
         async with ctx.db.session(ctx.org_id) as session:
             row = (
                 await session.execute(
@@ -116,7 +116,6 @@ class ExportQuery:
         self, info: strawberry.Info, first: int | None = 20, after: str | None = None
     ) -> Connection[ExportJob]:
         ctx = info.context
-        ctx.require("exports:write")
         size = page_size(first)
         stmt = select(ExportJobRow).where(ExportJobRow.org_id == ctx.org_id)  # type: ignore[arg-type]
         cursor = decode_time_cursor(after)
@@ -170,7 +169,7 @@ async def request_export_field(
 
 async def check_customer_tab(info: strawberry.Info, tab: CustomerTabExport) -> dict[str, Any]:
     ctx = info.context
-    ctx.require("customers:read")
+    ctx.require("customers:read", "requestExport of a customer tab")
     if await customer_pk_for(ctx.db, ctx.org_id, tab.customer_id) is None:
         raise _bad(f"customerTab.customerId: unknown customer {tab.customer_id!r}")
     return {"customerId": tab.customer_id, "tab": tab.tab.value}

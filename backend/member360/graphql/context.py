@@ -149,17 +149,20 @@ class Context:
     def tz(self) -> ZoneInfo:
         return self.principal.org.tz
 
-    @property
+    @cached_property
     def pii(self) -> bool:
+        # Cached: personal fields ask once per row of a report page.
         return self.principal.can("pii:read")
 
     async def aclose(self) -> None:
         await self.loaders.aclose()
 
-    def require(self, scope: str) -> None:
+    def require(self, scope: str, what: str = "this operation") -> None:
+        """For checks that depend on arguments; root fields declare theirs in FIELD_SCOPES."""
         if not self.principal.can(scope):
             raise GraphQLError(
-                f"this operation needs the {scope} scope", extensions={"code": "FORBIDDEN"}
+                f"{what} needs the {scope} scope",
+                extensions={"code": "FORBIDDEN", "scope": scope},
             )
 
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+import logging
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from member360.audit.types import AuditQuery
 from member360.customers.queries import CustomerQuery
 from member360.exports.mutations import ExportMutation
 from member360.exports.types import ExportQuery
-from member360.graphql.limits import graphql_extensions
+from member360.graphql.access import FORBIDDEN, protect
+from member360.graphql.limits import code_of, graphql_extensions
 from member360.history.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
 from member360.logs import OperationLogExtension, log_graphql_errors
 from member360.orgs.types import Organization, Viewer, organization_of
 from member360.reports.queries import ReportQuery
+
+log = logging.getLogger("member360.graphql")
 
 
 @strawberry.type
@@ -50,10 +54,23 @@ class Mutation(IngestMutation, ExportMutation, CouponMutation):
 
 
 class Member360Schema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        # Strawberry's default logs each error with the document around it (member data in
-        # literals); ours logs the code, the path and the message without quoted values.
-        log_graphql_errors(errors)
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logs a request's scope refusals as one line, every other error on its own line.
+
+        A caller without pii:read who selects a report's email gets one FORBIDDEN error per
+        row: a line for each would cost more than the page. Strawberry's default would log
+        each error with the document around it (member data in literals); log_graphql_errors
+        logs the code, the path and the message without quoted values.
+        """
+        refused = [e for e in errors if code_of(e) == FORBIDDEN]
+        if refused and log.isEnabledFor(logging.INFO):
+            paths = sorted(
+                {".".join(str(p) for p in e.path or () if not isinstance(p, int)) for e in refused}
+            )
+            log.info("refused %d field(s) for a missing scope: %s", len(refused), ", ".join(paths))
+        log_graphql_errors([e for e in errors if code_of(e) != FORBIDDEN])
 
 
 def build_schema(*, production: bool = False) -> strawberry.Schema:
@@ -62,12 +79,14 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     The limits extension also caches parsing and validation: doing them again for the same
     document is most of a small query's cost.
     """
-    return Member360Schema(
+    built = Member360Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=production),
         extensions=[*graphql_extensions(production=production), OperationLogExtension],
     )
+    protect(built)
+    return built
 
 
 schema = build_schema()

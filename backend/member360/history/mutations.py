@@ -43,7 +43,6 @@ class CouponMutation:
     )
     async def resend_coupon(self, info: strawberry.Info, coupon_id: strawberry.ID) -> Coupon:
         ctx = info.context
-        ctx.require("coupons:write")
         org_id, now = ctx.org_id, dt.datetime.now(dt.UTC)
         async with ctx.db.session(org_id) as session:
             coupon = (

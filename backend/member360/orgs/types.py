@@ -68,9 +68,9 @@ class Organization:
 
     @strawberry.field(
         description="Distinct sources of the organization's points activities (the report's "
-        "source drop-down)."
+        "source drop-down). Needs reports:read: null with a FORBIDDEN error without it."
     )
-    async def sources(self, info: strawberry.Info) -> list[str]:
+    async def sources(self, info: strawberry.Info) -> list[str] | None:
         return await distinct_sources(info.context.db, info.context.org_id)
 
     @strawberry.field

@@ -56,7 +56,6 @@ class ReportQuery:
         after: str | None = None,
     ) -> InteractionReportConnection:
         ctx = info.context
-        ctx.require("reports:read")
         org, pii = ctx.principal.org, ctx.pii
         try:
             f = filter.to_filter().checked()

@@ -6,6 +6,7 @@ import datetime as dt
 
 import strawberry
 
+from member360.graphql.access import personal
 from member360.graphql.relay import PageInfo
 from member360.reports.interactions import ReportFilter, ReportRow
 
@@ -58,7 +59,7 @@ class InteractionReportRow:
     date: dt.date
     name: str
     user_id: str
-    email: str | None
+    email: str | None = personal()
     action_id: int
     action_name: str
     order_id: str | None
@@ -80,7 +81,7 @@ class InteractionReportRow:
     store_name: str | None
     store_region: str | None
     store_type: str | None
-    phone_number: str | None
+    phone_number: str | None = personal("The member's mobile number.")
     user_role: str | None
 
     @classmethod

@@ -90,7 +90,7 @@ export type TransferType =
 export type OrganizationQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type OrganizationQuery = { me: { kind: string, email: string | null, scopes: Array<string> }, organization: { slug: string, name: string, timeZone: string, sources: Array<string>, features: { hierarchy: boolean, surveys: boolean, extendedAttributes: Array<string> }, actions: Array<{ id: number, name: string }>, stores: Array<{ storeId: string, name: string }> } };
+export type OrganizationQuery = { me: { kind: string, email: string | null, scopes: Array<string> }, organization: { slug: string, name: string, timeZone: string, sources: Array<string> | null, features: { hierarchy: boolean, surveys: boolean, extendedAttributes: Array<string> }, actions: Array<{ id: number, name: string }>, stores: Array<{ storeId: string, name: string }> } };
 
 export type MemberQueryVariables = Exact<{
   customerId: string;
@@ -203,7 +203,7 @@ export type CustomerIdentifierHistoryQueryVariables = Exact<{
 }>;
 
 
-export type CustomerIdentifierHistoryQuery = { customer: { id: string, identifierHistory: { edges: Array<{ cursor: string, node: { changedAt: string, source: string | null, account: string | null, identifierType: string, value: string, actionType: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+export type CustomerIdentifierHistoryQuery = { customer: { id: string, identifierHistory: { edges: Array<{ cursor: string, node: { changedAt: string, source: string | null, account: string | null, identifierType: string, value: string | null, actionType: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
 
 export type CustomerTransactionsQueryVariables = Exact<{
   customerId: string;

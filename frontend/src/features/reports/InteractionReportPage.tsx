@@ -237,7 +237,7 @@ export function InteractionReportPage() {
                 <TextInput label="Coupon" value={draft.text.coupon} onChange={(e) => setText('coupon', e.currentTarget.value)} />
                 <Autocomplete
                   label="Source"
-                  data={org.sources}
+                  data={org.sources ?? []}
                   value={draft.text.source}
                   onChange={(v) => setText('source', v)}
                   limit={20}
