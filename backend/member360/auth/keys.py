@@ -165,7 +165,7 @@ async def revoke_api_key(db: Database, org: OrgInfo, ref: str) -> tuple[KeyInfo,
                 org_id=org.id,
                 at=row.revoked_at,
                 actor="cli",
-                action="api-key.revoked",
+                action="api_key.revoked",
                 target=row.prefix,
                 detail={"keyId": row.id},
             )

@@ -36,6 +36,8 @@ FIELD_SCOPES: dict[str, str | None] = {
     "Query.interactionReport": "reports:read",
     "Query.exportJob": "exports:write",
     "Query.exportJobs": "exports:write",
+    # Admin users only, whatever the scopes: the resolver checks the role (audit/types.py).
+    "Query.auditEvents": ANY_CALLER,
     "Mutation.ingestEvents": "events:write",
     "Mutation.resendCoupon": "coupons:write",
     # A report export also needs reports:read and a customer tab customers:read: the

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry.scalars import JSON
 
-from member360.graphql.access import personal
 from member360.ledger.types import local
 
 PERSONAL_IDENTIFIERS = frozenset({"EMAIL", "MOBILE"})
@@ -208,32 +207,30 @@ class SegmentChange:
         )
 
 
-def _personal_identifier(change: IdentifierChange) -> bool:
-    return change.identifier_type in PERSONAL_IDENTIFIERS
-
-
 @strawberry.type
 class IdentifierChange:
     changed_at: dt.datetime
     source: str | None
     account: str | None
     identifier_type: str
-    value: str | None = personal(
-        "The identifier's value; an EMAIL or MOBILE value is personal data (pii:read).",
-        when=_personal_identifier,
+    # The contract's `value: String!` stays non-null, so an EMAIL or MOBILE value a caller
+    # without pii:read may not see reads "[withheld]" (no error: a null here would null the
+    # whole history page).
+    value: str = strawberry.field(
+        description='The identifier\'s value; EMAIL and MOBILE values read "[withheld]" '
+        "without pii:read."
     )
     action_type: str
 
     @classmethod
     def from_row(cls, row: Any, tz: ZoneInfo, pii: bool) -> IdentifierChange:
-        # Email and mobile values are personal data: without pii:read they never enter the
-        # response objects (and the field's resolver answers FORBIDDEN).
+        # Email and mobile values are personal data: without pii:read they are withheld.
         is_personal = row.identifier_type in PERSONAL_IDENTIFIERS
         return cls(
             changed_at=row.changed_at.astimezone(tz),
             source=row.source,
             account=row.account,
             identifier_type=row.identifier_type,
-            value=None if is_personal and not pii else row.value,
+            value=WITHHELD if is_personal and not pii else row.value,
             action_type=row.action_type,
         )

@@ -203,7 +203,7 @@ export type CustomerIdentifierHistoryQueryVariables = Exact<{
 }>;
 
 
-export type CustomerIdentifierHistoryQuery = { customer: { id: string, identifierHistory: { edges: Array<{ cursor: string, node: { changedAt: string, source: string | null, account: string | null, identifierType: string, value: string | null, actionType: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+export type CustomerIdentifierHistoryQuery = { customer: { id: string, identifierHistory: { edges: Array<{ cursor: string, node: { changedAt: string, source: string | null, account: string | null, identifierType: string, value: string, actionType: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
 
 export type CustomerTransactionsQueryVariables = Exact<{
   customerId: string;
