@@ -431,17 +431,12 @@ try {
     expect(links.includes('Members'), `Members is there (got ${links.join(', ')})`);
   });
 
-  await step("the AGENT's Exports list keeps report workbooks to admins", async () => {
+  await step("the AGENT's Exports page lists only their own jobs: none of the admin's reports", async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Exports' }).click();
-    await expectRow('Export jobs', 'All Interactions report');
-    const reportRow = page
-      .getByRole('table', { name: 'Export jobs' })
-      .getByRole('row')
-      .filter({ hasText: 'All Interactions report' })
-      .first();
-    await reportRow.getByText('Admins only').waitFor();
-    const links = await reportRow.getByRole('link', { name: 'Download .xlsx' }).count();
-    expect(links === 0, `no download link on a report job for an AGENT (got ${links})`);
+    // The admin's report and tab jobs above belong to the admin; this agent requested none.
+    await page.getByText('No exports yet. Use “Download as Excel” on a member tab.').waitFor();
+    const reportRows = await page.getByText('All Interactions report').count();
+    expect(reportRows === 0, `no report job is listed for an AGENT (got ${reportRows})`);
   });
 
   await step("the report's deep link tells the AGENT it is not for their role; the API refuses it too", async () => {

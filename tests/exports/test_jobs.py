@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import io
 import json
+import re
 import uuid
 from typing import Any
 
@@ -71,11 +72,13 @@ async def test_tab_export_download(
     url = done["downloadUrl"]
     assert url.startswith("http://member360.test/exports/")
     # The link names nothing personal: its signed payload holds the job's random id and the
-    # org (checked decoded: the signature's random characters can spell "c1" by chance).
-    payload = url.removeprefix("http://member360.test/exports/").split(".", 1)[0]
-    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
-    assert set(json.loads(decoded)) == {"j", "o"}
-    assert "c1" not in decoded and "asha" not in decoded.lower()
+    # org, nothing else (checked decoded: random characters can spell "c1" by chance).
+    encoded = url.removeprefix("http://member360.test/exports/").split(".", 1)[0]
+    decoded = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    payload = json.loads(decoded)
+    assert set(payload) == {"j", "o"} and payload["o"] == org.id
+    assert re.fullmatch(r"[0-9a-f]{32}", payload["j"])  # random hex can spell "c1": no
+    assert "asha" not in decoded.lower()
     response = await api.client.get(url)
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"

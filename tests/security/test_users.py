@@ -348,3 +348,39 @@ async def test_admin_reads_sign_ins_in_the_audit_log_agent_cannot(
         await _login(client, agent)
         refused = (await _gql(client, audit)).json()
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_agents_see_their_own_export_jobs_and_never_a_report_job(
+    db: Database, org: OrgInfo, admin: str, agent: str
+) -> None:
+    from tests.factories import ingest_ok, make_customer
+
+    await ingest_ok(db, org, make_customer("c1"))
+    request = "mutation($input: RequestExportInput!) { requestExport(input: $input) { id } }"
+    listing = "{ exportJobs(first: 50) { edges { node { id } } } }"
+
+    async def run(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+        response = await client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"X-CSRF-Token": client.cookies.get(CSRF_COOKIE, "")},
+        )
+        return dict(response.json())
+
+    tab = {"customerTab": {"customerId": "c1", "tab": "POINTS_ACTIVITY"}}
+    report = {"interactionReport": {"from": "2026-01-01", "to": "2026-01-31"}}
+    async with _client(db) as as_admin, _client(db) as as_agent:
+        await _login(as_admin, admin)
+        await _login(as_agent, agent)
+        admin_tab = (await run(as_admin, request, input=tab))["data"]["requestExport"]["id"]
+        admin_report = (await run(as_admin, request, input=report))["data"]["requestExport"]["id"]
+        agent_tab = (await run(as_agent, request, input=tab))["data"]["requestExport"]["id"]
+
+        def ids(result: dict[str, Any]) -> set[str]:
+            return {e["node"]["id"] for e in result["data"]["exportJobs"]["edges"]}
+
+        assert {admin_tab, admin_report, agent_tab} <= ids(await run(as_admin, listing))
+        assert ids(await run(as_agent, listing)) == {agent_tab}
+        job = "query($id: ID!) { exportJob(id: $id) { id } }"
+        assert (await run(as_agent, job, id=admin_report))["data"]["exportJob"] is None
+        assert (await run(as_agent, job, id=agent_tab))["data"]["exportJob"] == {"id": agent_tab}

@@ -11,7 +11,8 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import select, tuple_
 
-from member360.exports.jobs import ExportRequestError, request_export
+from member360.auth.keys import Principal
+from member360.exports.jobs import ExportRequestError, actor_of, request_export
 from member360.exports.links import download_url
 from member360.exports.models import ExportJob as ExportJobRow
 from member360.exports.models import JobStatus
@@ -95,6 +96,21 @@ def _bad(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
+def _visible_jobs(principal: Principal) -> list[Any]:
+    """Conditions on the jobs a caller may see.
+
+    Agents see the jobs they requested (their Exports page is "my jobs"); admin users and API
+    keys (an organization's integrations) see the organization's. Report jobs also need
+    reports:read: an agent never gets a link to a report workbook.
+    """
+    conditions: list[Any] = []
+    if principal.role is not None and not principal.is_admin:
+        conditions.append(ExportJobRow.requested_by == actor_of(principal))
+    if not principal.can("reports:read"):
+        conditions.append(ExportJobRow.kind != "REPORT")
+    return conditions
+
+
 @strawberry.type
 class ExportQuery:
     @strawberry.field
@@ -106,18 +122,25 @@ class ExportQuery:
                     select(ExportJobRow).where(
                         ExportJobRow.org_id == ctx.org_id,  # type: ignore[arg-type]
                         ExportJobRow.public_id == str(id),  # type: ignore[arg-type]
+                        *_visible_jobs(ctx.principal),
                     )
                 )
             ).scalar_one_or_none()
         return None if row is None else ExportJob.from_row(row, info)
 
-    @strawberry.field(description="The organization's export jobs, newest first.")
+    @strawberry.field(
+        description="Export jobs, newest first: the organization's for admin users and API "
+        "keys, an agent's own for agents; report jobs need reports:read."
+    )
     async def export_jobs(
         self, info: strawberry.Info, first: int | None = 20, after: str | None = None
     ) -> Connection[ExportJob]:
         ctx = info.context
         size = page_size(first)
-        stmt = select(ExportJobRow).where(ExportJobRow.org_id == ctx.org_id)  # type: ignore[arg-type]
+        stmt = select(ExportJobRow).where(
+            ExportJobRow.org_id == ctx.org_id,  # type: ignore[arg-type]
+            *_visible_jobs(ctx.principal),
+        )
         cursor = decode_time_cursor(after)
         if cursor is not None:
             stmt = stmt.where(tuple_(ExportJobRow.created_at, ExportJobRow.id) < tuple_(*cursor))  # type: ignore[arg-type]
