@@ -34,6 +34,7 @@ from member360.security import (
     SecurityHeadersMiddleware,
 )
 from member360.spa import spa_routes
+from member360.unavailable import DatabaseUnavailableMiddleware
 
 log = logging.getLogger("member360")
 
@@ -208,7 +209,11 @@ def create_app(
             *(spa_routes(spa_dir) if (spa_dir / "index.html").is_file() else [Route("/", home)]),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeadersMiddleware, production=production)],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, production=production),
+            # Inside the headers middleware, so a 503 during a database outage carries them.
+            Middleware(DatabaseUnavailableMiddleware),
+        ],
     )
     app.state.db = database
     app.state.started_at = dt.datetime.now(dt.UTC)
