@@ -420,7 +420,11 @@ def print_row(s: dict[str, Any]) -> None:
     print(
         f"{s['label']:<24} users {s['users']:>3}  {s['ops_per_s']:>7.1f} ops/s "
         f"({s['requests_per_s']:.1f} req/s)  p50 {s['p50_ms']:.0f} p95 {s['p95_ms']:.0f} "
-        f"p99 {s['p99_ms']:.0f} ms  errors {s['errors']}  load {la['before']} -> {la['after']}",
+        f"p99 {s['p99_ms']:.0f} ms  errors {s['errors']}  load {la['before']} -> {la['after']}"
+        + "".join(
+            f"  {kind} {c['cores_used']} cores {c['ms_per_op']} ms/op"
+            for kind, c in s.get("cpu", {}).items()
+        ),
         flush=True,
     )
 
@@ -458,8 +462,11 @@ async def measure(
     warmup: float = 5.0,
     export_cap: int = 20,
     rss_every: float = 0.0,
+    mix: tuple[tuple[str, int], ...] = MIX,
 ) -> dict[str, Any]:
-    driver = Driver(topo.api_urls, sample, database_url=topo.database_url, export_cap=export_cap)
+    driver = Driver(
+        topo.api_urls, sample, database_url=topo.database_url, export_cap=export_cap, mix=mix
+    )
     if warmup:
         await driver.run(users=users, seconds=warmup, rate=rate)
         warm_ids = driver.stats.job_ids
@@ -475,9 +482,22 @@ async def measure(
 
     if rss_every:
         rss.append({"t": 0, **topo.rss()})
+    cpu_before = topo.cpu()
     stats = await driver.run(users=users, seconds=seconds, rate=rate, on_tick=tick)
+    cpu_after = topo.cpu()
     loads.append(load_average())
     summary = summarize(stats, users, label, loads)
+    elapsed = summary["seconds"]
+    ops = max(summary["operations"], 1)
+    # CPU per operation is what a busy shared machine cannot distort much: it gives the
+    # capacity of a core (1000 / ms per op) whatever the other sessions were doing.
+    summary["cpu"] = {
+        kind: {
+            "cores_used": round((cpu_after[kind] - cpu_before[kind]) / elapsed, 2),
+            "ms_per_op": round((cpu_after[kind] - cpu_before[kind]) * 1000 / ops, 1),
+        }
+        for kind in cpu_after
+    }
     if rss_every:
         rss.append({"t": round(time.monotonic() - stats.started), **topo.rss()})
         summary["rss_kb"] = rss
@@ -508,9 +528,11 @@ async def capacity(args: argparse.Namespace) -> None:
                         seconds=args.seconds,
                         label=f"{apis} API process(es)",
                         export_cap=args.export_cap,
+                        mix=args.mix,
                     )
                 )
                 runs[-1]["apis"] = apis
+                runs[-1]["mix"] = dict(args.mix)
     path = write_result(
         "scale-capacity", {"machine": machine(), "data": _data(sample), "runs": runs}
     )
@@ -531,6 +553,7 @@ async def soak(args: argparse.Namespace) -> None:
             warmup=args.warmup,
             export_cap=args.export_cap,
             rss_every=5.0,
+            mix=args.mix,
         )
     growth = rss_growth(summary["rss_kb"], warm_seconds=args.warm_seconds)
     summary["rss_growth"] = growth
@@ -587,7 +610,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warm-seconds", type=float, default=60, help="soak: RSS baseline time")
     p.add_argument("--export-cap", type=int, default=20)
     p.add_argument("--port", type=int, default=8101)
+    p.add_argument(
+        "--mix",
+        type=parse_mix,
+        default=MIX,
+        help="operation weights, e.g. page=60,search=20,report=15,export=5 (the default)",
+    )
     return p.parse_args(argv)
+
+
+def parse_mix(text: str) -> tuple[tuple[str, int], ...]:
+    pairs = tuple((k.strip(), int(v)) for k, v in (part.split("=") for part in text.split(",")))
+    unknown = [k for k, _ in pairs if k not in dict(MIX)]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"--mix: unknown operation {unknown[0]!r}")
+    return pairs
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -53,6 +53,35 @@ def rss_kb(pid: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(data_dir: str = "/var/lib/postgresql/15/scale") -> float:
+    """CPU time of the benchmark cluster: its live processes plus the exited ones (backends,
+    parallel workers), which the postmaster accumulates as children's time when it reaps them."""
+    try:
+        postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    total = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == postmaster or int(entry.name) == postmaster:  # ppid
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
 def load_average() -> tuple[float, float, float]:
     one, five, fifteen = os.getloadavg()
     return (round(one, 2), round(five, 2), round(fifteen, 2))
@@ -224,6 +253,18 @@ class Topology:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{url}/readyz not ready after {timeout:.0f} s")
                 time.sleep(0.25)
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far: API processes, workers, the PostgreSQL cluster, the driver."""
+        out: dict[str, float] = {"api": 0.0, "worker": 0.0}
+        for name, proc in self.procs.items():
+            kind = next((k for k in ("api", "worker") if name.startswith(k)), "")
+            if kind and proc.popen is not None:
+                out[kind] += cpu_seconds(proc.pid)
+        out["postgres"] = postgres_cpu_seconds()
+        times = os.times()
+        out["driver"] = times.user + times.system
+        return out
 
     def rss(self) -> dict[str, int | None]:
         return {name: rss_kb(p.pid) for name, p in self.procs.items() if p.alive()}
