@@ -321,7 +321,11 @@ class Driver:
         """`users` loops for `seconds`; with `rate`, paced to that many operations per second."""
         self.stats = Stats()
         interval = users / rate if rate else None
-        limits = httpx.Limits(max_connections=users * 2, max_keepalive_connections=users * 2)
+        # Idle connections are dropped after 3 s, before uvicorn's 5 s keep-alive timeout: else
+        # a request can go out on a connection the server is closing (a client-side ReadError).
+        limits = httpx.Limits(
+            max_connections=users * 2, max_keepalive_connections=users * 2, keepalive_expiry=3
+        )
         stop = asyncio.Event()
         async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
             poller = asyncio.create_task(self.poll_outstanding(stop))
