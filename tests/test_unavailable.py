@@ -57,3 +57,18 @@ def test_wrapped_connection_errors_are_recognised() -> None:
         assert is_database_unavailable(outer)
     assert not is_database_unavailable(ValueError("bad input"))
     assert not is_database_unavailable(FileNotFoundError(2, "gone"))
+
+
+def test_production_masking_names_a_database_outage() -> None:
+    from graphql import GraphQLError
+
+    from member360.graphql.limits import MaskUnexpectedErrors
+
+    mask = MaskUnexpectedErrors()
+    lost = GraphQLError("connection lost", original_error=ConnectionResetError(104, "reset"))
+    masked = mask.anonymise_error(lost)
+    assert masked.extensions == {"code": "UNAVAILABLE"}
+    assert "temporarily unavailable" in masked.message
+    bug = mask.anonymise_error(GraphQLError("boom", original_error=KeyError("x")))
+    assert bug.extensions == {"code": "INTERNAL_SERVER_ERROR"}
+    assert bug.message == "Unexpected error."

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("member360")
 
 RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_MESSAGE = "the service is temporarily unavailable; retry shortly"
 
 # asyncpg's connection-level errors, by name: the module is optional (SQLite deployments).
 _CONNECTION_ERRORS = {
@@ -80,7 +81,7 @@ class DatabaseUnavailableMiddleware:
                 {
                     "errors": [
                         {
-                            "message": "the service is temporarily unavailable; retry shortly",
+                            "message": UNAVAILABLE_MESSAGE,
                             "extensions": {"code": "UNAVAILABLE"},
                         }
                     ]
