@@ -110,7 +110,7 @@ async def run(args: argparse.Namespace, topo: Topology) -> int:
     )
     print(
         f"  exports in the mix: {summary['exports_requested']} requested, "
-        f"{summary['exports']['by_status']}"
+        f"jobs by status (warm-up's included): {summary['exports']['by_status']}"
     )
     print(
         f"  export by email: job {mail['job']} mailed after {mail['seconds']} s "
