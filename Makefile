@@ -11,7 +11,7 @@ FRONTEND := frontend
 FE_STAMP := $(FRONTEND)/node_modules/.installed-$(shell sha1sum $(FRONTEND)/package-lock.json | cut -c1-12)
 FE_SRC := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/codegen.ts -type f -not -path '*/src/gql/*')
 
-.PHONY: install run test lint schema bench clean chromium
+.PHONY: install run test lint schema bench scale-demo clean chromium
 
 install: $(STAMP) $(FRONTEND)/dist/index.html
 
@@ -52,6 +52,11 @@ schema: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The docker-compose topology on loopback (2 APIs, 2 workers, mail sink) against PostgreSQL:
+# M360_DATABASE_URL (default postgresql://postgres@127.0.0.1:5433/m360_bench). See docs/benchmarks-scale.md.
+scale-demo: install
+	$(BIN)/python -m bench.scale_demo
 
 clean:
 	rm -rf $(VENV) member360.db* exports $(FRONTEND)/node_modules $(FRONTEND)/dist

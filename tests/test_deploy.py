@@ -22,6 +22,8 @@ def test_services_and_commands() -> None:
     assert services["worker"]["command"] == ["member360", "worker"]
     assert services["api"]["deploy"]["replicas"] == 2
     assert services["worker"]["deploy"]["replicas"] == 2
+    for name in ("api", "worker"):
+        assert services[name].get("restart") == "unless-stopped", f"{name}: restart policy"
 
 
 def test_migrations_run_once_before_api_and_workers() -> None:

@@ -44,6 +44,7 @@ from member360.security import (
     refusal,
 )
 from member360.spa import spa_routes
+from member360.unavailable import DatabaseUnavailableMiddleware
 
 log = logging.getLogger("member360")
 
@@ -279,6 +280,8 @@ def create_app(
             # Outermost: every answer (errors and security headers included) is logged once.
             Middleware(RequestLogMiddleware),
             Middleware(SecurityHeadersMiddleware, production=production),
+            # Inside the headers middleware, so a 503 during a database outage carries them.
+            Middleware(DatabaseUnavailableMiddleware),
         ],
     )
     app.state.db = database

@@ -9,8 +9,11 @@ whose lease lapsed because a worker died.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+import signal
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector
@@ -121,13 +124,62 @@ async def apply_queue_schema(database_url: str) -> None:
         await ensure_schema(app)
 
 
-async def run_worker(db: Database, settings: Settings, **options: Any) -> None:
+async def run_worker(
+    db: Database, settings: Settings, *, retry_seconds: float = 5.0, **options: Any
+) -> None:
+    """Runs the procrastinate worker until SIGTERM/SIGINT, reconnecting after database loss.
+
+    procrastinate stops its worker when a side task (the LISTEN connection) loses the
+    database, e.g. while PostgreSQL restarts; left alone the process would exit and exports
+    would wait for a supervisor. Here the worker starts again once the database is back; a
+    signal stops it gracefully (running jobs finish; their leases protect them if not).
+    """
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+            loop.add_signal_handler(sig, stopping.set)
+    try:
+        while not stopping.is_set():
+            try:
+                await _run_worker_once(db, settings, stopping, **options)
+            except Exception as exc:  # connection loss: wait, then reconnect
+                log.warning("worker: %s: %s; restarting in %.0f s", type(exc).__name__, exc,
+                            retry_seconds)  # fmt: skip
+            else:
+                if not stopping.is_set():
+                    log.warning("worker stopped by itself; restarting in %.0f s", retry_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), retry_seconds)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+
+
+async def _run_worker_once(
+    db: Database, settings: Settings, stopping: asyncio.Event, **options: Any
+) -> None:
     app = make_app(settings)
     async with app.open_async():
         await ensure_schema(app)
         await redefer_stranded(app, db)
-        await app.run_worker_async(
-            queues=[QUEUE],
-            additional_context={"db": db, "runner": JobRunner(db, settings)},
-            **options,
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                queues=[QUEUE],
+                additional_context={"db": db, "runner": JobRunner(db, settings)},
+                install_signal_handlers=False,  # ours above: a signal is no reason to restart
+                **options,
+            )
         )
+        stop = asyncio.create_task(stopping.wait())
+        try:
+            await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not worker.done():
+                worker.cancel()  # procrastinate stops gracefully on cancellation
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+        if not stopping.is_set():
+            worker.result()  # raises what stopped the worker, if anything

@@ -642,7 +642,15 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=lambda e: code_of(e) is None)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        from member360.unavailable import UNAVAILABLE_MESSAGE, is_database_unavailable
+
         masked = super().anonymise_error(error)
+        if error.original_error is not None and is_database_unavailable(error.original_error):
+            # A database outage is no bug: say so, so that clients retry (the HTTP layer
+            # answers 503 UNAVAILABLE the same way when it fails before GraphQL runs).
+            masked.message = UNAVAILABLE_MESSAGE
+            masked.extensions = {"code": "UNAVAILABLE"}
+            return masked
         masked.extensions = {"code": INTERNAL_SERVER_ERROR}
         return masked
 

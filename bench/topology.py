@@ -1,0 +1,313 @@
+"""The docker-compose topology without Docker: API processes, workers and a mail sink on loopback.
+
+`Topology` starts `member360 serve` processes on consecutive loopback ports, `member360 worker`
+processes (M360_JOB_QUEUE=procrastinate, M360_EXTERNAL_WORKERS=true, as docker-compose.yml sets
+them), and `bench.mailsink`, all sharing one export directory, and stops every one of them on
+exit: each child runs in its own session (process group), gets SIGTERM, then SIGKILL after a
+grace period, so nothing outlives the script, also on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5433/m360_bench"
+
+
+def member360_cmd() -> list[str]:
+    """The CLI of the interpreter running this script, with this checkout's backend first."""
+    return [sys.executable, "-c", "from member360.cli import main; main()"]
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    paths = [str(ROOT / "backend"), str(ROOT)]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.update(extra or {})
+    return env
+
+
+def rss_kb(pid: int) -> int | None:
+    """Resident set size from /proc (None once the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(data_dir: str = "/var/lib/postgresql/15/scale") -> float:
+    """CPU time of the benchmark cluster: its live processes plus the exited ones (backends,
+    parallel workers), which the postmaster accumulates as children's time when it reaps them."""
+    try:
+        postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    total = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == postmaster or int(entry.name) == postmaster:  # ppid
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
+def load_average() -> tuple[float, float, float]:
+    one, five, fifteen = os.getloadavg()
+    return (round(one, 2), round(five, 2), round(fifteen, 2))
+
+
+@dataclass
+class Proc:
+    name: str
+    cmd: list[str]
+    env: dict[str, str]
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        handle = self.log.open("ab")
+        self.popen = subprocess.Popen(
+            self.cmd,
+            env=self.env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the children ourselves
+        )
+        handle.close()
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def signal(self, sig: int) -> None:
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, sig)
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.popen is None:
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.popen.wait(5)
+        # The group too: anything the child forked must not outlive it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+
+@dataclass
+class Topology:
+    database_url: str = DEFAULT_URL
+    apis: int = 2
+    workers: int = 2
+    base_port: int = 8101
+    smtp_port: int = 2526
+    workdir: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    keep_workdir: bool = False
+    procs: dict[str, Proc] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._own_workdir = self.workdir is None
+        self.workdir = Path(self.workdir or tempfile.mkdtemp(prefix="m360-scale-"))
+        self.export_dir = self.workdir / "exports"
+        self.mail_dir = self.workdir / "mail"
+        self.log_dir = self.workdir / "logs"
+        for d in (self.export_dir, self.mail_dir, self.log_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self.env = child_env(
+            {
+                "M360_DATABASE_URL": self.database_url,
+                "M360_JOB_QUEUE": "procrastinate",
+                "M360_EXTERNAL_WORKERS": "true",
+                "M360_ENV": "production",
+                "M360_SECRET_KEY": "scale-demo-secret-not-for-production-0123456789",
+                "M360_SMTP_HOST": "127.0.0.1",
+                "M360_SMTP_PORT": str(self.smtp_port),
+                "M360_EXPORT_DIR": str(self.export_dir),
+                "M360_PUBLIC_URL": f"http://127.0.0.1:{self.base_port}",
+                # Capacity runs measure the service, not the limiter (0 disables each limit).
+                "M360_RATE_LIMIT_REQUESTS_PER_MINUTE": "0",
+                "M360_RATE_LIMIT_ORG_REQUESTS_PER_MINUTE": "0",
+                "M360_RATE_LIMIT_EXPORTS_PER_HOUR": "0",
+                "M360_RATE_LIMIT_ORG_EXPORTS_PER_HOUR": "0",
+                **self.extra_env,
+            }
+        )
+
+    # -- processes -------------------------------------------------------------------------
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.base_port + i for i in range(self.apis)]
+
+    @property
+    def api_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.ports]
+
+    def _proc(self, name: str, cmd: list[str]) -> Proc:
+        proc = Proc(name, cmd, self.env, self.log_dir / f"{name}.log")
+        self.procs[name] = proc
+        return proc
+
+    def migrate(self) -> None:
+        subprocess.run(
+            [*member360_cmd(), "migrate"], env=self.env, cwd=ROOT, check=True, timeout=1800
+        )
+
+    def start_sink(self) -> None:
+        self._proc(
+            "mailsink",
+            [
+                sys.executable,
+                "-m",
+                "bench.mailsink",
+                "--port",
+                str(self.smtp_port),
+                "--dir",
+                str(self.mail_dir),
+            ],
+        ).start()
+        wait_port(self.smtp_port)
+
+    def stop_sink(self) -> None:
+        if "mailsink" in self.procs:
+            self.procs["mailsink"].stop()
+
+    def start_api(self, index: int) -> Proc:
+        port = self.ports[index]
+        proc = self._proc(
+            f"api{index + 1}",
+            [*member360_cmd(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        )
+        proc.start()
+        return proc
+
+    def start_worker(self, index: int) -> Proc:
+        proc = self._proc(f"worker{index + 1}", [*member360_cmd(), "worker"])
+        proc.start()
+        return proc
+
+    def start(self, *, migrate: bool = True, timeout: float = 120.0) -> None:
+        if migrate:
+            self.migrate()
+        self.start_sink()
+        for i in range(self.apis):
+            self.start_api(i)
+        for i in range(self.workers):
+            self.start_worker(i)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        for url in self.api_urls:
+            while True:
+                for proc in self.procs.values():
+                    if not proc.alive() and proc.popen is not None and proc.popen.returncode:
+                        raise RuntimeError(f"{proc.name} exited: see {proc.log}")
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{url}/readyz not ready after {timeout:.0f} s")
+                time.sleep(0.25)
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far: API processes, workers, the PostgreSQL cluster, the driver."""
+        out: dict[str, float] = {"api": 0.0, "worker": 0.0}
+        for name, proc in self.procs.items():
+            kind = next((k for k in ("api", "worker") if name.startswith(k)), "")
+            if kind and proc.popen is not None:
+                out[kind] += cpu_seconds(proc.pid)
+        out["postgres"] = postgres_cpu_seconds()
+        times = os.times()
+        out["driver"] = times.user + times.system
+        return out
+
+    def rss(self) -> dict[str, int | None]:
+        return {name: rss_kb(p.pid) for name, p in self.procs.items() if p.alive()}
+
+    def stop(self) -> None:
+        # APIs first (no new jobs), then workers (they finish or abandon under a lease), then mail.
+        order = sorted(self.procs.values(), key=lambda p: (p.name == "mailsink", p.name))
+        for proc in order:
+            proc.stop()
+        if self._own_workdir and not self.keep_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            shutil.rmtree(self.export_dir, ignore_errors=True)  # workbooks are big; logs stay
+
+    def mails(self) -> list[Path]:
+        return sorted(self.mail_dir.glob("*.eml"))
+
+    def __enter__(self) -> Topology:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def wait_port(port: int, timeout: float = 20.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def install_signal_exit() -> None:
+    """SIGTERM behaves like Ctrl-C, so `finally:` blocks stop the children either way.
+
+    SIGINT is set explicitly: a shell starting us in the background leaves it ignored.
+    """
+
+    def raise_interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    signal.signal(signal.SIGINT, raise_interrupt)
