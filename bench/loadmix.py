@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from bench.topology import DEFAULT_URL, Topology, install_signal_exit, load_average
 
@@ -512,6 +513,18 @@ async def measure(
     return summary
 
 
+def app_role_env(owner_url: str, role: str | None) -> dict[str, str]:
+    """Processes connect as `role` (trust auth here); the owner's URL only migrates."""
+    if not role:
+        return {}
+    app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
+    return {
+        "M360_DATABASE_URL": app_url,
+        "M360_MIGRATION_DATABASE_URL": owner_url,
+        "M360_APP_DB_ROLE": role,
+    }
+
+
 async def capacity(args: argparse.Namespace) -> None:
     sample = await prepare(args.url, args.org)
     print(
@@ -521,7 +534,13 @@ async def capacity(args: argparse.Namespace) -> None:
     )
     runs = []
     for apis in args.apis:
-        with Topology(args.url, apis=apis, workers=args.workers, base_port=args.port) as topo:
+        with Topology(
+            args.url,
+            apis=apis,
+            workers=args.workers,
+            base_port=args.port,
+            extra_env=app_role_env(args.url, args.app_role),
+        ) as topo:
             topo.start(migrate=False)
             for users in args.users:
                 runs.append(
@@ -545,7 +564,13 @@ async def capacity(args: argparse.Namespace) -> None:
 
 async def soak(args: argparse.Namespace) -> None:
     sample = await prepare(args.url, args.org)
-    with Topology(args.url, apis=args.api_count, workers=args.workers, base_port=args.port) as topo:
+    with Topology(
+        args.url,
+        apis=args.api_count,
+        workers=args.workers,
+        base_port=args.port,
+        extra_env=app_role_env(args.url, args.app_role),
+    ) as topo:
         topo.start(migrate=False)
         summary = await measure(
             topo,
@@ -602,6 +627,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.loadmix", description=__doc__.split("\n")[0])
     p.add_argument("command", choices=("capacity", "soak"))
     p.add_argument("--url", default=DEFAULT_URL)
+    p.add_argument(
+        "--app-role",
+        help="the API and workers log in as this plain role (row-level security applies, as "
+        "in production); --url stays the owner's, used to migrate and by the driver",
+    )
     p.add_argument("--org", help="organization slug (default: the one with most members)")
     p.add_argument("--apis", type=int, nargs="+", default=[1, 2], help="capacity: API counts")
     p.add_argument("--api-count", type=int, default=2, help="soak: API processes")
