@@ -21,7 +21,7 @@ from member360.exports.jobs import JobRunner
 from member360.exports.links import make_token
 from member360.exports.models import AuditEvent, ExportJob
 from member360.orgs.service import OrgInfo, create_org
-from tests.exports.conftest import Api, Mailbox
+from tests.exports.conftest import Api, Mailbox, free_port
 from tests.factories import at, earn, event, ingest_ok, make_customer, redeem
 
 REQUEST = """mutation($input: RequestExportInput!) { requestExport(input: $input) {
@@ -122,6 +122,36 @@ async def test_email_delivery_sends_the_link(
     await drain(JobRunner(db, export_settings))
     assert len(box.messages) == 1
     assert (await api(JOB, id=job["id"]))["data"]["exportJob"]["status"] == "SUCCEEDED"
+
+
+async def test_mail_server_down_the_link_waits_and_the_job_says_so(
+    db: Database, org: OrgInfo, api: Api, export_settings: Settings, mailbox: tuple[Mailbox, int]
+) -> None:
+    await seed(db, org)
+    to = f"ops-{uuid.uuid4().hex[:8]}@example.com"
+    job_id = (await api(REQUEST, input=tab_input(delivery="EMAIL", email=to)))["data"][
+        "requestExport"
+    ]["id"]
+    # Nothing listens on this port: the export is made, its mail cannot go out.
+    down = export_settings.model_copy(update={"smtp_port": free_port(), "job_backoff_seconds": 600})
+    await drain(JobRunner(db, down))
+    query = "query($id: ID!) { exportJob(id: $id) { status downloadUrl emailedAt } }"
+    pending = (await api(query, id=job_id))["data"]["exportJob"]
+    assert pending["status"] == "SUCCEEDED" and pending["downloadUrl"]
+    assert pending["emailedAt"] is None
+    box, _ = mailbox
+    assert not [m for m in box.messages if m["To"] == to]
+    # The mail server is back and the retry is due: one mail, and the job records it.
+    async with db.session(org.id) as session, session.begin():
+        await session.execute(
+            update(ExportJob)
+            .where(ExportJob.public_id == job_id)  # type: ignore[arg-type]
+            .values(run_after=dt.datetime.now(dt.UTC))
+        )
+    await drain(JobRunner(db, export_settings))
+    assert len([m for m in box.messages if m["To"] == to]) == 1
+    sent = (await api(query, id=job_id))["data"]["exportJob"]["emailedAt"]
+    assert sent is not None and sent.endswith("+05:30")  # the org's zone
 
 
 async def test_bad_addresses_are_refused(db: Database, org: OrgInfo, api: Api) -> None:

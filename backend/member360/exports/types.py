@@ -66,6 +66,10 @@ class ExportJob:
     attempts: int
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    emailed_at: dt.datetime | None = strawberry.field(
+        description="When the link (or the failure) was mailed; null while that mail is "
+        "pending: an unreachable mail server is retried until it answers."
+    )
 
     @classmethod
     def from_row(cls, row: ExportJobRow, info: strawberry.Info) -> ExportJob:
@@ -89,6 +93,7 @@ class ExportJob:
             attempts=row.attempts,
             created_at=row.created_at.astimezone(tz),
             finished_at=local(row.finished_at, tz),
+            emailed_at=local(row.notified_at, tz),
         )
 
 

@@ -16,6 +16,7 @@ function job(id: string, kind: string) {
     attempts: 1,
     createdAt: '2024-03-05T10:00:00+05:30',
     finishedAt: '2024-03-05T10:00:05+05:30',
+    emailedAt: null as string | null,
   };
 }
 
@@ -54,5 +55,26 @@ describe('Exports by role', () => {
     expect(linkIn('All Interactions report')).toBeNull();
     expect(screen.getByText('Admins only')).toBeInTheDocument();
     expect(linkIn('Member tab')).toHaveAttribute('href', '/exports/J2-token');
+  });
+});
+
+describe('Email delivery', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('says when the mail of a finished job is still pending', async () => {
+    const pending = { ...job('J3', 'CUSTOMER_TAB'), delivery: 'EMAIL', email: 'ops@example.com' };
+    const sent = { ...pending, id: 'J4', emailedAt: '2024-03-05T10:01:00+05:30' };
+    stubGraphQL(() => ({
+      exportJobs: {
+        edges: [
+          { cursor: 'a', node: pending },
+          { cursor: 'b', node: sent },
+        ],
+        pageInfo: { hasNextPage: false, endCursor: 'b' },
+      },
+    }));
+    renderPage(<ExportsPage />, { route: '/export-jobs', path: '/export-jobs', user: ADMIN });
+    await screen.findAllByText('Member tab');
+    expect(screen.getAllByText('email pending')).toHaveLength(1);
   });
 });

@@ -69,7 +69,19 @@ export function ExportsPage() {
       header: 'Delivery',
       render: (j) => (j.delivery === 'EMAIL' ? `Email to ${j.email ?? ''}` : 'Download'),
     },
-    { key: 'status', header: 'Status', render: (j) => <JobStatusBadge status={j.status} /> },
+    {
+      key: 'status',
+      header: 'Status',
+      render: (j) => (
+        <Group gap="xs" wrap="nowrap">
+          <JobStatusBadge status={j.status} />
+          {j.delivery === 'EMAIL' && j.status === 'SUCCEEDED' && !j.emailedAt ? (
+            // The mail server did not take the mail yet; the server retries it.
+            <Muted>email pending</Muted>
+          ) : null}
+        </Group>
+      ),
+    },
     { key: 'rows', header: 'Rows', align: 'right', render: (j) => j.rowCount ?? '' },
     { key: 'finishedAt', header: 'Finished', nowrap: true, render: (j) => formatDateTime(j.finishedAt, tz) },
     {

@@ -19,6 +19,7 @@ export const EXPORT_JOB_FIELDS = graphql(`
     attempts
     createdAt
     finishedAt
+    emailedAt
   }
 `);
 
