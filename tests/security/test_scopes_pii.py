@@ -31,6 +31,7 @@ PERSONAL_NAME = re.compile(r"e-?mail|mobile|phone|msisdn|address|birth", re.I)
 # Fields whose name looks personal but that are not a member's data, and why.
 NOT_PERSONAL = {
     "Viewer.email": "the caller's own sign-in address (null for API keys)",
+    "ExportJob.emailedAt": "when a job's mail went out: a time, not an address",
 }
 # Arguments and input fields that take personal data: lookups that match a value and never
 # return it (the report's email filter needs pii:read itself, as does its export).
