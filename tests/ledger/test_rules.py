@@ -138,6 +138,37 @@ async def test_partial_return_reverses_in_proportion_rounded_down(
     assert await balance(db, org, "c1") == 0
 
 
+async def test_return_reverses_the_group_points_earned_on_the_order(
+    db: Database, org: OrgInfo
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    w = lambda d: (now - dt.timedelta(days=30 - d)).isoformat()  # noqa: E731  recent: nothing expires
+    await ingest_ok(
+        db,
+        org,
+        make_customer("c1", when=w(0)),
+        purchase("c1", "O1", 300.0, 90, when=w(1), groupPoints=31),
+        return_("c1", "O1", 100.0, when=w(2)),
+    )
+    reversal = [a for a in await activities(db, org, "c1") if a["kind"] == "REVERSAL"]
+    # A third of the order: floor(90 / 3) points and floor(31 / 3) of the group's points.
+    assert [(a["points"], a["group_points"]) for a in reversal] == [(-30, -10)]
+    await ingest_ok(db, org, return_("c1", "O1", 200.0, when=w(3)))
+    acts = await activities(db, org, "c1")
+    # The whole order, returned in parts, takes back exactly what the group earned.
+    assert sum(a["group_points"] or 0 for a in acts) == 0
+    tx = table("transactions")
+    async with db.session(org.id) as s:
+        returns = (
+            await s.execute(
+                select(tx.c.group_points)
+                .where(tx.c.org_id == org.id, tx.c.type == "RETURN")
+                .order_by(tx.c.id)
+            )
+        ).scalars()
+        assert list(returns) == [-10, -21]
+
+
 async def test_return_restores_redeemed_points_onto_their_lots(db: Database, org: OrgInfo) -> None:
     now = dt.datetime.now(dt.UTC)
     w = lambda d: (now - dt.timedelta(days=30 - d)).isoformat()  # noqa: E731

@@ -907,10 +907,13 @@ class Importer:
                 await self._restore(member, redemption, order, give_back, at, e.id, common)
         taken_back = 0
         unrecovered = 0
-        for (action_id, campaign_id), earned in order.credit_groups().items():
+        group_taken_back: int | None = None
+        for (action_id, campaign_id), (earned, group_earned) in order.credit_groups().items():
             due = proportional_delta(earned, before, after)
             if due <= 0:
                 continue
+            # What the member's group earned with the order goes back in the same proportion.
+            group_due = proportional_delta(group_earned, before, after) if group_earned else None
             debit = min(due, member.balance)
             short = due - debit
             unrecovered += short
@@ -929,10 +932,13 @@ class Importer:
                 debit,
                 e.id,
                 points_unrecovered=short,
+                group_points=-group_due if group_due else None,
                 **common,
                 **values,
             )
             taken_back += debit
+            if group_due:
+                group_taken_back = (group_taken_back or 0) - group_due
         await self.uow.add(
             "transactions",
             {
@@ -947,7 +953,7 @@ class Importer:
                 "campaign_id": None,
                 "points_earned": -taken_back,
                 "points_unrecovered": unrecovered,
-                "group_points": None,
+                "group_points": group_taken_back,
             },
         )
         self.orders_in_unit.add((member.pk, e.order_id))
@@ -1030,6 +1036,7 @@ class Importer:
                 pa.c.campaign_id,
                 pa.c.points,
                 pa.c.points_reversed,
+                pa.c.group_points,
             )
             .where(pa.c.org_id == org, pa.c.customer_id == member.pk, pa.c.order_id == order_id)
             .where(pa.c.kind.in_([ActivityKind.EARN.value, ActivityKind.REDEEM.value]))
@@ -1213,15 +1220,21 @@ class _Order:
     redemptions: list[dict[str, Any]] = field(default_factory=list)
     consumptions: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def credit_groups(self) -> dict[tuple[int, str | None], int]:
-        """Points earned on the order: per campaign for 1008, everything else as one group."""
-        groups: dict[tuple[int, str | None], int] = {}
+    def credit_groups(self) -> dict[tuple[int, str | None], tuple[int, int | None]]:
+        """Points earned on the order: per campaign for 1008, everything else as one group.
+
+        Each group: (points, group points or None when none of its credits recorded any).
+        """
+        groups: dict[tuple[int, str | None], tuple[int, int | None]] = {}
         for credit in self.credits:
             if credit["action_id"] == ACTION_CAMPAIGN:
                 key = (ACTION_CAMPAIGN, credit["campaign_id"])
             else:
                 key = (ACTION_RETURN, None)
-            groups[key] = groups.get(key, 0) + credit["points"]
+            points, group = groups.get(key, (0, None))
+            if credit.get("group_points") is not None:
+                group = (group or 0) + credit["group_points"]
+            groups[key] = (points + credit["points"], group)
         return groups
 
 
