@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -153,7 +153,7 @@ class AuthGate:
         principal = None
         if auth.lower().startswith("bearer "):
             principal = await self.keys.resolve(auth[7:].strip())
-        elif session_token := _cookie(headers.get("cookie", ""), SESSION_COOKIE):
+        elif session_token := cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE):
             signed_in = await session_principal(self.users, session_token)
             if signed_in is not None:
                 if not signed_in.csrf_matches(headers.get(CSRF_HEADER)):
@@ -169,14 +169,6 @@ class AuthGate:
                 {"WWW-Authenticate": 'Bearer realm="member360"'},
             )
         return principal, None
-
-
-def _cookie(header: str, name: str) -> str | None:
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == name and value:
-            return value
-    return None
 
 
 def create_app(

@@ -62,6 +62,11 @@ class Principal:
         return self.role == "ADMIN"
 
 
+def user_actor(email: str) -> str:
+    """How the audit log names a user (readable by the org's admins only, never logged)."""
+    return f"user:{email}"
+
+
 def hash_key(key: str) -> str:
     # Keys carry 256 random bits, so a fast hash is enough; passwords get argon2 instead.
     return hashlib.sha256(key.encode()).hexdigest()

@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from member360.auth.keys import ROLE_SCOPES, ROLES, Principal
+from member360.auth.keys import ROLE_SCOPES, ROLES, Principal, user_actor
 from member360.auth.models import LoginThrottle, User, UserSession
 from member360.db import ALL_ORGS, Database
 from member360.orgs.service import OrgInfo, get_org
@@ -171,7 +171,7 @@ class Authenticator:
             async with self.db.session(ALL_ORGS) as session, session.begin():
                 retry_after = await self._count_failure(session, subjects, now)
                 if user is not None:
-                    session.add(_audit(user, "login.failed", now))
+                    session.add(_audit_row(user.org_id, user.email, "login.failed", now))
             # Raised after the commit: the failure that reached the limit must be counted.
             if retry_after is not None:
                 raise TooManyAttempts(retry_after)
@@ -205,7 +205,7 @@ class Authenticator:
                     .where(User.id == user.id)
                     .values(password_hash=hash_password(password))
                 )
-            session.add(_audit(user, "login.succeeded", now))
+            session.add(_audit_row(user.org_id, user.email, "login.succeeded", now))
         principal = await self._principal(user.id, user.org_id, user.email, user.role)
         return NewSession(token, csrf, expires, principal)
 
@@ -338,13 +338,7 @@ def _seconds_until(when: dt.datetime, now: dt.datetime) -> int:
     return max(1, int((when - now).total_seconds() + 0.999))
 
 
-def _audit(user: User, action: str, now: dt.datetime) -> object:
-    return _audit_row(user.org_id, user.email, action, now)
-
-
 def _audit_row(org_id: int, email: str, action: str, now: dt.datetime) -> object:
     from member360.exports.models import AuditEvent
 
-    # The audit log names users as the export jobs do ("user:<email>"); it is readable by the
-    # org's admins only, and never goes to the process logs.
-    return AuditEvent(org_id=org_id, at=now, actor=f"user:{email}", action=action)
+    return AuditEvent(org_id=org_id, at=now, actor=user_actor(email), action=action)

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from member360.auth.keys import Principal
+from member360.auth.keys import Principal, user_actor
 from member360.config import Settings
 from member360.db import ALL_ORGS, Database
 from member360.exports import mail
@@ -48,7 +48,9 @@ def _now() -> dt.datetime:
 
 
 def actor_of(principal: Principal) -> str:
-    return f"user:{principal.user_email}" if principal.user_email else f"api-key:{principal.key_id}"
+    return (
+        user_actor(principal.user_email) if principal.user_email else f"api-key:{principal.key_id}"
+    )
 
 
 async def audit(
