@@ -21,6 +21,10 @@ ORG_SLUG = "bench"
 TIME_ZONE = "Asia/Kolkata"
 
 
+# The bench's own connections name themselves, so that pg_stat_activity tells them from the app's.
+DRIVER_APPLICATION_NAME = "m360-bench-driver"
+
+
 def pg_url(database: str, server: str = PG_SERVER) -> str:
     return f"{server.rstrip('/')}/{database}"
 
@@ -28,6 +32,25 @@ def pg_url(database: str, server: str = PG_SERVER) -> str:
 def asyncpg_dsn(url: str) -> str:
     """postgresql+asyncpg://… or postgresql://… -> the plain libpq form asyncpg takes."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def connect_all_orgs(url: str, *, connect_timeout: float = 10.0) -> Any:
+    """An asyncpg connection of the bench itself that sees every organization's rows.
+
+    Tenant tables are under forced row-level security (migration 0005), which binds the tables'
+    owner too unless it is a superuser, and a connection that names no organization sees no row.
+    The bench reads across organizations (which org has members, export jobs by status) the way
+    the app's system tasks do: with `m360.org_id` set to ALL_ORGS, here for the whole session.
+    """
+    import asyncpg
+
+    from member360.db import ALL_ORGS, ORG_SETTING
+
+    return await asyncpg.connect(
+        asyncpg_dsn(url),
+        timeout=connect_timeout,
+        server_settings={ORG_SETTING: ALL_ORGS, "application_name": DRIVER_APPLICATION_NAME},
+    )
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -5,9 +5,16 @@
     python -m bench.faults smtp       # export by email while the mail sink is down, then up
     python -m bench.faults all
 
+The topology connects as production does (`bench.topology.Deployment`: the API and workers as
+the app role under row-level security, member360_app unless --app-role / M360_APP_DB_ROLE say
+otherwise; the bench's own reads over the owner's URL).
+
 `postgres` stops and starts the PostgreSQL cluster given by --cluster (default `15 scale`, the
-benchmark cluster on port 5433, never the shared 5432 one) with pg_ctlcluster. Every run
-prints what it observed and writes bench/results/scale-fault-<name>-*.json.
+benchmark cluster on port 5433) with pg_ctlcluster, but only once the server behind --url has
+been shown to be that cluster (system identifier, port, data directory: `bench.pgserver`), and
+never the 5432 `main` cluster the tests use; the other faults stop only processes of their own.
+Every run prints what it observed, with the CPU each component used (PostgreSQL's found from the
+connection), and writes bench/results/scale-fault-<name>-*.json.
 """
 
 from __future__ import annotations
@@ -27,18 +34,31 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.loadmix import EXPORT, Driver, Sample, prepare, summarize, write_result
-from bench.topology import DEFAULT_URL, Topology, install_signal_exit, load_average
+from bench.common import connect_all_orgs
+from bench.loadmix import (
+    EXPORT,
+    Driver,
+    Sample,
+    add_database_options,
+    deployment_of,
+    prepare,
+    summarize,
+    write_result,
+)
+from bench.pgserver import (
+    Refusal,
+    check_stop_target,
+    debian_cluster,
+    server_identity,
+    tests_server_identities,
+)
+from bench.topology import Deployment, Topology, install_signal_exit, load_average
 
 FAULT_ENV = {
     # A dead worker's lease lapses after 10 s instead of 60 s (the sweep then re-defers it).
     "M360_JOB_LEASE_SECONDS": "10",
     "M360_JOB_BACKOFF_SECONDS": "2",
 }
-
-
-def pg(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
 def cluster_ctl(cluster: list[str], action: str) -> float:
@@ -58,7 +78,7 @@ def cluster_ctl(cluster: list[str], action: str) -> float:
 
 
 async def job_rows(url: str, public_ids: list[str]) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(pg(url))
+    conn = await connect_all_orgs(url)
     try:
         rows = await conn.fetch(
             "SELECT public_id, status, attempts, error, email, worker_id, notified_at, row_count "
@@ -166,6 +186,8 @@ async def fault_postgres(topo: Topology, sample: Sample, args: argparse.Namespac
 
     async def fault() -> None:
         await asyncio.sleep(args.before)
+        await guard_stop(args, topo.deployment)  # again: the server could have changed since
+        topo.postgres.seconds()  # the old postmaster's last reading, before it goes
         events["stop_at"] = round(time.monotonic() - t0, 1)
         await asyncio.to_thread(cluster_ctl, args.cluster, "stop")
         events["stopped_at"] = round(time.monotonic() - t0, 1)
@@ -173,6 +195,7 @@ async def fault_postgres(topo: Topology, sample: Sample, args: argparse.Namespac
         events["start_at"] = round(time.monotonic() - t0, 1)
         await asyncio.to_thread(cluster_ctl, args.cluster, "start")
         events["up_at"] = round(time.monotonic() - t0, 1)
+        await topo.discover_postgres()  # the new postmaster
 
     exp = asyncio.create_task(exporter())
     flt = asyncio.create_task(fault())
@@ -370,6 +393,14 @@ async def fault_smtp(topo: Topology, sample: Sample, args: argparse.Namespace) -
     }
 
 
+def cpu_delta(before: dict[str, float | None], after: dict[str, float | None]) -> dict[str, Any]:
+    """CPU seconds each component used during a fault run (None: not measured)."""
+    return {
+        kind: None if before.get(kind) is None or end is None else round(end - before[kind], 1)
+        for kind, end in after.items()
+    }
+
+
 def _count(values: Any) -> dict[str, int]:
     out: dict[str, int] = {}
     for v in values:
@@ -380,14 +411,47 @@ def _count(values: Any) -> dict[str, int]:
 FAULTS = {"postgres": fault_postgres, "worker": fault_worker, "smtp": fault_smtp}
 
 
-async def run(args: argparse.Namespace) -> None:
-    names = list(FAULTS) if args.fault == "all" else [args.fault]
-    sample = await prepare(args.url, args.org)
+STOPS_POSTGRES = ("postgres",)
+
+
+async def preflight(args: argparse.Namespace, deployment: Deployment) -> None:
+    """Before anything starts: refuses (Refusal) a run that would stop a server other than the
+    one under test, or the tests' own. Faults that stop no server need no such check."""
+    if any(name in STOPS_POSTGRES for name in fault_names(args.fault)):
+        await guard_stop(args, deployment)
+
+
+async def guard_stop(args: argparse.Namespace, deployment: Deployment) -> None:
+    """Asks the servers behind the owner's and the app's URLs who they are, and raises Refusal
+    unless both are --cluster and that cluster is not the tests'."""
+    version, name = args.cluster
+    cluster = await asyncio.to_thread(debian_cluster, version, name)
+    try:
+        server = await server_identity(deployment.owner_url)
+        app_server = await server_identity(deployment.app_url)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise Refusal(f"cannot ask the server behind --url who it is: {exc}") from exc
+    if (app_server.system_identifier, app_server.port) != (server.system_identifier, server.port):
+        raise Refusal(
+            f"the app's URL reaches another server ({app_server.describe()}) than the owner's "
+            f"({server.describe()})"
+        )
+    check_stop_target(server, cluster, await tests_server_identities())
+
+
+def fault_names(fault: str) -> list[str]:
+    return list(FAULTS) if fault == "all" else [fault]
+
+
+async def run(args: argparse.Namespace, deployment: Deployment) -> None:
+    names = fault_names(args.fault)
+    print(f"database: {deployment.describe()}", flush=True)
+    sample = await prepare(deployment, args.org)
     print(f"data: {sample.slug!r}, {sample.members:,} members, ~{sample.activities:,} activities")
     results = {}
     for name in names:
         topo = Topology(
-            args.url,
+            deployment,
             apis=2,
             workers=2,
             base_port=args.port,
@@ -398,7 +462,13 @@ async def run(args: argparse.Namespace) -> None:
         try:
             topo.start(migrate=False)
             print(f"== {name} (logs: {topo.log_dir}) load {load_average()}", flush=True)
+            not_measured = await topo.discover_postgres()
+            cpu_before, started = topo.cpu(), time.monotonic()
             result = await FAULTS[name](topo, sample, args)
+            result["cpu_seconds"] = cpu_delta(cpu_before, topo.cpu())
+            result["cpu_seconds"]["wall"] = round(time.monotonic() - started, 1)
+            if not_measured:
+                result["cpu_seconds"]["postgres_not_measured"] = not_measured
         finally:
             topo.stop()
         result["logs"] = str(topo.log_dir)
@@ -408,12 +478,18 @@ async def run(args: argparse.Namespace) -> None:
         print(f"{name}: {result['verdict']}  ({path})", flush=True)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__.split("\n")[0])
     p.add_argument("fault", choices=(*FAULTS, "all"))
-    p.add_argument("--url", default=os.environ.get("M360_DATABASE_URL", DEFAULT_URL))
+    add_database_options(p)
     p.add_argument("--org")
-    p.add_argument("--cluster", nargs=2, default=["15", "scale"], help="pg_ctlcluster VERSION NAME")
+    p.add_argument(
+        "--cluster",
+        nargs=2,
+        default=["15", "scale"],
+        metavar=("VERSION", "NAME"),
+        help="postgres: the pg_ctlcluster cluster to stop; it must be the server behind --url",
+    )
     p.add_argument("--users", type=int, default=4)
     p.add_argument("--rate", type=float, default=10, help="postgres: operations per second")
     p.add_argument("--seconds", type=float, default=60, help="postgres: load duration")
@@ -424,12 +500,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--drain", type=float, default=240)
     p.add_argument("--port", type=int, default=8201)
     p.add_argument("--smtp-port", type=int, default=2527)
-    args = p.parse_args(argv)
-    if args.cluster[1] == "main" or ":5432/" in args.url:
-        sys.exit("refusing: the 5432 cluster is shared; use the benchmark cluster")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    deployment = deployment_of(args)
+    try:
+        asyncio.run(preflight(args, deployment))
+    except Refusal as exc:
+        sys.exit(f"bench.faults: {exc}")
     install_signal_exit()
     try:
-        asyncio.run(run(args))
+        asyncio.run(run(args, deployment))
+    except Refusal as exc:  # the re-check just before the stop
+        sys.exit(f"bench.faults: {exc}")
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -15,6 +15,10 @@ operations per second (the soak); without it they run flat out (capacity). Expor
 capped (`--export-cap` jobs queued or running at once; over it an export becomes a customer
 page and is counted as skipped) and drained at the end, and the workbooks are deleted.
 
+The API and workers connect as in production (`bench.topology.Deployment`): as the app role
+under row-level security (member360_app unless --app-role or M360_APP_DB_ROLE say otherwise;
+`--app-role ''` connects them as the owner, to measure what the policies cost).
+
     python -m bench.loadmix capacity --url postgresql://postgres@127.0.0.1:5433/m360_bench
     python -m bench.loadmix soak --rate 30 --minutes 10
 """
@@ -36,9 +40,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import make_url
 
-from bench.topology import DEFAULT_URL, Topology, install_signal_exit, load_average
+from bench.common import connect_all_orgs, sqlalchemy_url
+from bench.topology import (
+    Deployment,
+    DeploymentError,
+    Topology,
+    install_signal_exit,
+    load_average,
+    resolve_deployment,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -91,16 +102,20 @@ class Sample:
     activities: int
 
 
-async def prepare(url: str, slug: str | None = None) -> Sample:
-    """Finds the org with the most members, samples ids and search terms, makes an API key."""
-    import asyncpg
+async def prepare(deployment: Deployment | str, slug: str | None = None) -> Sample:
+    """Finds the org with the most members, samples ids and search terms, makes an API key.
 
+    The data is read over the owner's URL with every organization in view; the key is made
+    through the app's own code and URL, as `member360 api-key create` would.
+    """
     from member360.auth.keys import create_api_key
     from member360.db import Database
     from member360.orgs.service import get_org
 
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
+    if isinstance(deployment, str):
+        deployment = Deployment(owner_url=deployment, app_url=deployment)
+    url = deployment.owner_url
+    conn = await connect_all_orgs(url)
     try:
         row = await conn.fetchrow(
             "SELECT o.id, o.slug, count(c.id) AS n FROM organizations o "
@@ -143,9 +158,7 @@ async def prepare(url: str, slug: str | None = None) -> Sample:
     finally:
         await conn.close()
     last_day = last_day or dt.date.today()
-    db = Database(
-        url if "+asyncpg" in url else url.replace("postgresql://", "postgresql+asyncpg://")
-    )
+    db = Database(sqlalchemy_url(deployment.app_url), pool_size=1)
     try:
         org = await get_org(db, org_id=org_id)
         key = await create_api_key(db, org, SCOPES, name="bench.loadmix")
@@ -204,7 +217,7 @@ class Driver:
     ) -> None:
         self.bases = itertools.cycle(bases)
         self.sample = sample
-        self.database_url = database_url.replace("postgresql+asyncpg://", "postgresql://")
+        self.database_url = database_url
         self.export_cap = export_cap
         self.timeout = timeout
         self.rng = random.Random(seed)
@@ -291,13 +304,11 @@ class Driver:
             await self.operation(client, op)
 
     async def poll_outstanding(self, stop: asyncio.Event) -> None:
-        import asyncpg
-
         conn = None
         while not stop.is_set():
             try:
                 if conn is None or conn.is_closed():
-                    conn = await asyncpg.connect(self.database_url, timeout=5)
+                    conn = await connect_all_orgs(self.database_url, connect_timeout=5)
                 self.outstanding = await conn.fetchval(
                     "SELECT count(*) FROM export_jobs WHERE status IN ('QUEUED', 'RUNNING')"
                 )
@@ -355,9 +366,7 @@ async def drain_exports(
     database_url: str, public_ids: list[str], max_wait: float = 180.0
 ) -> dict[str, Any]:
     """Waits until the run's export jobs have finished; counts them by status."""
-    import asyncpg
-
-    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    conn = await connect_all_orgs(database_url)
     start = time.monotonic()
     try:
         while True:
@@ -427,7 +436,9 @@ def print_row(s: dict[str, Any]) -> None:
         f"({s['requests_per_s']:.1f} req/s)  p50 {s['p50_ms']:.0f} p95 {s['p95_ms']:.0f} "
         f"p99 {s['p99_ms']:.0f} ms  errors {s['errors']}  load {la['before']} -> {la['after']}"
         + "".join(
-            f"  {kind} {c['cores_used']} cores {c['ms_per_op']} ms/op"
+            f"  {kind} not measured"
+            if c["cores_used"] is None
+            else f"  {kind} {c['cores_used']} cores {c['ms_per_op']} ms/op"
             for kind, c in s.get("cpu", {}).items()
         ),
         flush=True,
@@ -487,6 +498,7 @@ async def measure(
 
     if rss_every:
         rss.append({"t": 0, **topo.rss()})
+    not_measured = await topo.discover_postgres()
     cpu_before = topo.cpu()
     stats = await driver.run(users=users, seconds=seconds, rate=rate, on_tick=tick)
     cpu_after = topo.cpu()
@@ -496,13 +508,9 @@ async def measure(
     ops = max(summary["operations"], 1)
     # CPU per operation is what a busy shared machine cannot distort much: it gives the
     # capacity of a core (1000 / ms per op) whatever the other sessions were doing.
-    summary["cpu"] = {
-        kind: {
-            "cores_used": round((cpu_after[kind] - cpu_before[kind]) / elapsed, 2),
-            "ms_per_op": round((cpu_after[kind] - cpu_before[kind]) * 1000 / ops, 1),
-        }
-        for kind in cpu_after
-    }
+    summary["cpu"] = cpu_use(cpu_before, cpu_after, elapsed, ops)
+    if not_measured:
+        summary["cpu"]["postgres"]["not_measured"] = not_measured
     if rss_every:
         rss.append({"t": round(time.monotonic() - stats.started), **topo.rss()})
         summary["rss_kb"] = rss
@@ -513,20 +521,34 @@ async def measure(
     return summary
 
 
-def app_role_env(owner_url: str, role: str | None) -> dict[str, str]:
-    """Processes connect as `role` (trust auth here); the owner's URL only migrates."""
-    if not role:
-        return {}
-    app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
-    return {
-        "M360_DATABASE_URL": app_url,
-        "M360_MIGRATION_DATABASE_URL": owner_url,
-        "M360_APP_DB_ROLE": role,
-    }
+def cpu_use(
+    before: dict[str, float | None], after: dict[str, float | None], seconds: float, ops: int
+) -> dict[str, dict[str, Any]]:
+    """Cores used and CPU ms per operation by kind; None where a reading is missing."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind, end in after.items():
+        start = before.get(kind)
+        if start is None or end is None:
+            out[kind] = {"cores_used": None, "ms_per_op": None}
+        else:
+            out[kind] = {
+                "cores_used": round((end - start) / seconds, 2),
+                "ms_per_op": round((end - start) * 1000 / ops, 1),
+            }
+    return out
+
+
+def deployment_of(args: argparse.Namespace) -> Deployment:
+    try:
+        return resolve_deployment(url=args.url, owner_url=args.owner_url, app_role=args.app_role)
+    except DeploymentError as exc:
+        raise SystemExit(f"{exc}") from None
 
 
 async def capacity(args: argparse.Namespace) -> None:
-    sample = await prepare(args.url, args.org)
+    deployment = deployment_of(args)
+    print(f"database: {deployment.describe()}", flush=True)
+    sample = await prepare(deployment, args.org)
     print(
         f"data: org {sample.slug!r}: {sample.members:,} members, ~{sample.activities:,} "
         f"activities; report window {sample.report_filter}",
@@ -534,13 +556,7 @@ async def capacity(args: argparse.Namespace) -> None:
     )
     runs = []
     for apis in args.apis:
-        with Topology(
-            args.url,
-            apis=apis,
-            workers=args.workers,
-            base_port=args.port,
-            extra_env=app_role_env(args.url, args.app_role),
-        ) as topo:
+        with Topology(deployment, apis=apis, workers=args.workers, base_port=args.port) as topo:
             topo.start(migrate=False)
             for users in args.users:
                 runs.append(
@@ -563,13 +579,11 @@ async def capacity(args: argparse.Namespace) -> None:
 
 
 async def soak(args: argparse.Namespace) -> None:
-    sample = await prepare(args.url, args.org)
+    deployment = deployment_of(args)
+    print(f"database: {deployment.describe()}", flush=True)
+    sample = await prepare(deployment, args.org)
     with Topology(
-        args.url,
-        apis=args.api_count,
-        workers=args.workers,
-        base_port=args.port,
-        extra_env=app_role_env(args.url, args.app_role),
+        deployment, apis=args.api_count, workers=args.workers, base_port=args.port
     ) as topo:
         topo.start(migrate=False)
         summary = await measure(
@@ -626,12 +640,7 @@ def _data(sample: Sample) -> dict[str, Any]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.loadmix", description=__doc__.split("\n")[0])
     p.add_argument("command", choices=("capacity", "soak"))
-    p.add_argument("--url", default=DEFAULT_URL)
-    p.add_argument(
-        "--app-role",
-        help="the API and workers log in as this plain role (row-level security applies, as "
-        "in production); --url stays the owner's, used to migrate and by the driver",
-    )
+    add_database_options(p)
     p.add_argument("--org", help="organization slug (default: the one with most members)")
     p.add_argument("--apis", type=int, nargs="+", default=[1, 2], help="capacity: API counts")
     p.add_argument("--api-count", type=int, default=2, help="soak: API processes")
@@ -651,6 +660,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="operation weights, e.g. page=60,search=20,report=15,export=5 (the default)",
     )
     return p.parse_args(argv)
+
+
+def add_database_options(p: argparse.ArgumentParser) -> None:
+    """--url / --owner-url / --app-role, defaulting to the M360_* settings of a deployment."""
+    p.add_argument(
+        "--url",
+        help="the database (default M360_DATABASE_URL, else the benchmark cluster on 5433): the "
+        "app's URL (logging in as the app role), or the owner's when --owner-url is not given",
+    )
+    p.add_argument(
+        "--owner-url",
+        help="the tables' owner, who migrates and whose connection the bench reads with "
+        "(default M360_MIGRATION_DATABASE_URL, else --url)",
+    )
+    p.add_argument(
+        "--app-role",
+        help="the plain role the API and workers log in as, under row-level security, as in "
+        "production (default M360_APP_DB_ROLE, else member360_app; '' = connect the app as the "
+        "owner, to measure what the policies cost)",
+    )
 
 
 def parse_mix(text: str) -> tuple[tuple[str, int], ...]:

@@ -5,39 +5,68 @@ Migrates the database once, starts two `member360 serve` processes (ports 8101, 
 directory; waits for /readyz; runs a short load mix over both ports; requests one export by
 email and waits for the mail; prints a summary and stops everything (also on Ctrl-C).
 
-    M360_DATABASE_URL=postgresql://postgres@127.0.0.1:5433/m360_bench make scale-demo
+It connects as production does (README, "Scaling out"): migrations as the tables' owner, the
+API and workers as a plain role under row-level security (member360_app unless
+M360_APP_DB_ROLE / --app-role say otherwise; created on a fresh cluster, as docker-compose's
+init script does). Either setting style works:
 
-An empty database gets a small demo organization first (`member360 demo`).
+    make scale-demo     # owner postgresql://postgres@127.0.0.1:5433/m360_bench, member360_app
+    M360_DATABASE_URL=postgresql://member360_app@127.0.0.1:5433/m360_bench \
+    M360_MIGRATION_DATABASE_URL=postgresql://postgres@127.0.0.1:5433/m360_bench \
+    M360_APP_DB_ROLE=member360_app make scale-demo
+
+The bench finds the organization with the most members over the owner's connection with every
+organization in view; a database with none gets a small demo organization first, seeded
+through the app (`member360 demo` with the deployment's settings).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import time
 
-import asyncpg
 import httpx
 
-from bench.loadmix import EXPORT, measure, prepare
+from bench.common import DRIVER_APPLICATION_NAME, connect_all_orgs, database_name
+from bench.loadmix import EXPORT, add_database_options, deployment_of, measure, prepare
 from bench.topology import (
-    DEFAULT_URL,
     ROOT,
+    Deployment,
+    DeploymentError,
     Topology,
+    ensure_app_role,
     install_signal_exit,
     load_average,
     member360_cmd,
+    url_user,
 )
 
 
-async def has_members(url: str) -> bool:
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+async def has_members(deployment: Deployment) -> bool:
+    conn = await connect_all_orgs(deployment.owner_url)
     try:
         present = await conn.fetchval("SELECT to_regclass('customers') IS NOT NULL")
         return bool(present and await conn.fetchval("SELECT EXISTS (SELECT 1 FROM customers)"))
+    finally:
+        await conn.close()
+
+
+async def app_logins(deployment: Deployment) -> dict[str, int]:
+    """Who the API and worker processes are logged in as now (every connection to the
+    database but the bench's own), from pg_stat_activity."""
+    conn = await connect_all_orgs(deployment.owner_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT usename, count(*) AS n FROM pg_stat_activity "
+            "WHERE datname = $1 AND backend_type = 'client backend' "
+            "AND application_name <> $2 GROUP BY usename ORDER BY usename",
+            database_name(deployment.owner_url),
+            DRIVER_APPLICATION_NAME,
+        )
+        return {r["usename"]: r["n"] for r in rows}
     finally:
         await conn.close()
 
@@ -80,17 +109,18 @@ async def email_export(topo: Topology, key: str, customer_id: str, max_wait: flo
     raise RuntimeError(f"no export email within {max_wait:.0f} s (job {job_id})")
 
 
-async def run(args: argparse.Namespace, topo: Topology) -> int:
-    print(f"database: {args.url}")
+async def run(args: argparse.Namespace, topo: Topology, deployment: Deployment) -> int:
+    print(f"database: {deployment.describe()}")
+    await ensure_app_role(deployment)
     topo.migrate()  # once, before any API process starts (docker-compose's `migrate` service)
-    if not await has_members(args.url):
+    if not await has_members(deployment):
         print("empty database: creating a demo organization (member360 demo --members 500)")
         cmd = [*member360_cmd(), "demo", "--members", "500"]
         await asyncio.to_thread(subprocess.run, cmd, env=topo.env, cwd=ROOT, check=True)
     topo.start(migrate=False)
     procs = ", ".join(f"{name} (pid {p.pid})" for name, p in topo.procs.items())
     print(f"started: {procs}; APIs {' '.join(topo.api_urls)} ready")
-    sample = await prepare(args.url, args.org)
+    sample = await prepare(deployment, args.org)
     print(f"data: {sample.slug!r}, {sample.members:,} members, ~{sample.activities:,} activities")
     summary = await measure(
         topo,
@@ -100,6 +130,7 @@ async def run(args: argparse.Namespace, topo: Topology) -> int:
         label="scale-demo, 2 APIs",
         warmup=2,
     )
+    logins = await app_logins(deployment)
     mail = await email_export(topo, sample.key, sample.customer_ids[0], args.mail_timeout)
     print()
     print("summary")
@@ -116,8 +147,22 @@ async def run(args: argparse.Namespace, topo: Topology) -> int:
         f"  export by email: job {mail['job']} mailed after {mail['seconds']} s "
         f"({mail['subject']}; download link: {mail['has_link']})"
     )
+    postgres = summary["cpu"]["postgres"]
+    print(
+        "  PostgreSQL CPU: "
+        + (
+            f"not measured ({postgres['not_measured']})"
+            if postgres["cores_used"] is None
+            else f"{postgres['cores_used']} cores, {postgres['ms_per_op']} ms per operation"
+        )
+    )
+    expected = deployment.app_role or url_user(deployment.app_url)
+    print(
+        f"  app connections by role: {logins}"
+        + (" (row-level security binds them)" if deployment.app_role else "")
+    )
     print(f"  load average: {load_average()} (2 shared cores)")
-    ok = summary["errors"] == 0 and mail["has_link"]
+    ok = summary["errors"] == 0 and mail["has_link"] and set(logins) == {expected}
     print("scale-demo: OK" if ok else "scale-demo: FAILED")
     return 0 if ok else 1
 
@@ -126,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
         prog="python -m bench.scale_demo", description=__doc__.split("\n")[0]
     )
-    p.add_argument("--url", default=os.environ.get("M360_DATABASE_URL", DEFAULT_URL))
+    add_database_options(p)
     p.add_argument("--org", help="organization slug (default: the one with most members)")
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--users", type=int, default=8)
@@ -134,11 +179,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--smtp-port", type=int, default=2526)
     p.add_argument("--mail-timeout", type=float, default=90)
     args = p.parse_args(argv)
+    deployment = deployment_of(args)
     install_signal_exit()
-    topo = Topology(args.url, apis=2, workers=2, base_port=args.port, smtp_port=args.smtp_port)
+    topo = Topology(deployment, apis=2, workers=2, base_port=args.port, smtp_port=args.smtp_port)
     code = 1
     try:
-        code = asyncio.run(run(args, topo))
+        code = asyncio.run(run(args, topo, deployment))
+    except DeploymentError as exc:
+        print(f"scale-demo: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         code = 130

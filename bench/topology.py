@@ -5,12 +5,19 @@ processes (M360_JOB_QUEUE=procrastinate, M360_EXTERNAL_WORKERS=true, as docker-c
 them), and `bench.mailsink`, all sharing one export directory, and stops every one of them on
 exit: each child runs in its own session (process group), gets SIGTERM, then SIGKILL after a
 grace period, so nothing outlives the script, also on Ctrl-C.
+
+The processes connect as a `Deployment` says, as production does (README, "Scaling out"): the
+API and workers as a plain role that row-level security binds (M360_DATABASE_URL,
+M360_APP_DB_ROLE), migrations as the tables' owner (M360_MIGRATION_DATABASE_URL). The bench's
+own reads (which organization has members, export jobs by status) use the owner's URL with
+every organization in view (`bench.common.connect_all_orgs`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -22,9 +29,134 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import make_url
+
+from bench.pgserver import PostgresCpu
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5433/m360_bench"
+DEFAULT_APP_ROLE = "member360_app"  # docker-compose's (deploy/postgres/10-app-role.sh)
+
+
+class DeploymentError(ValueError):
+    """The database settings given do not describe a deployment the tools can run."""
+
+
+def url_user(url: str) -> str | None:
+    return make_url(url).username
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How the processes connect. Without `app_role` the app uses the owner's URL (RLS then
+    binds it only if the owner is no superuser): the way to measure what the policies cost."""
+
+    owner_url: str  # the tables' owner: migrates, seeds, and the bench's own reads
+    app_url: str  # what `member360 serve` and `member360 worker` log in with
+    app_role: str | None = None
+
+    def env(self) -> dict[str, str]:
+        if self.app_role is None:
+            # Empty means "the same as M360_DATABASE_URL" (config.py): nothing inherited applies.
+            return {
+                "M360_DATABASE_URL": self.app_url,
+                "M360_MIGRATION_DATABASE_URL": "",
+                "M360_APP_DB_ROLE": "",
+            }
+        return {
+            "M360_DATABASE_URL": self.app_url,
+            "M360_MIGRATION_DATABASE_URL": self.owner_url,
+            "M360_APP_DB_ROLE": self.app_role,
+        }
+
+    def describe(self) -> str:
+        def show(url: str) -> str:
+            return make_url(url).render_as_string(hide_password=True)
+
+        if self.app_role is None:
+            owner = url_user(self.owner_url)
+            return f"{show(self.app_url)} (the app connects as the owner {owner!r})"
+        return (
+            f"app {show(self.app_url)} as {self.app_role!r} under row-level security; "
+            f"migrations and the bench's reads as {url_user(self.owner_url)!r}"
+        )
+
+
+def resolve_deployment(
+    *,
+    url: str | None = None,
+    owner_url: str | None = None,
+    app_role: str | None = None,
+    environ: dict[str, str] | None = None,
+    default_role: str | None = DEFAULT_APP_ROLE,
+) -> Deployment:
+    """The deployment given by options, else by the M360_* settings a deployment sets.
+
+    `app_role` "" asks for no app role (the app connects as the owner). `url` may be the app's
+    URL (it logs in as the app role, as M360_DATABASE_URL does in production) or, with the
+    owner's URL not given, the owner's: the app's is then the same with the role's name and no
+    password (trust or peer authentication, as on a benchmark cluster; give the app's URL to
+    use a password).
+    """
+    env = os.environ if environ is None else environ
+    role = app_role if app_role is not None else env.get("M360_APP_DB_ROLE") or default_role
+    role = role or None
+    if role is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", role):
+        raise DeploymentError(f"app role {role!r}: a plain role name (letters, digits, _)")
+    url = url or env.get("M360_DATABASE_URL") or None
+    owner_url = owner_url or env.get("M360_MIGRATION_DATABASE_URL") or None
+    if role is None:
+        owner = owner_url or url or DEFAULT_URL
+        return Deployment(owner_url=owner, app_url=url or owner)
+    if owner_url is None:
+        if url is not None and url_user(url) == role:
+            raise DeploymentError(
+                f"the database URL logs in as the app role {role!r}, which may not migrate or "
+                "see other organizations: give the owner's URL too (M360_MIGRATION_DATABASE_URL "
+                "or --owner-url)"
+            )
+        owner_url = url or DEFAULT_URL
+        url = None
+    if url is None or url == owner_url:
+        app = make_url(owner_url)._replace(username=role, password=None)
+        url = app.render_as_string(hide_password=False)
+    elif url_user(url) != role:
+        raise DeploymentError(
+            f"the app's database URL logs in as {url_user(url)!r} but the app role is {role!r}: "
+            "migrations would grant the tables to a role the app does not use"
+        )
+    return Deployment(owner_url=owner_url, app_url=url, app_role=role)
+
+
+async def ensure_app_role(deployment: Deployment, echo: Any = print) -> None:
+    """Creates the app's login role on a fresh cluster, as docker-compose's init script does.
+
+    `member360 migrate` then grants it the tables. An existing role must be a plain one: a
+    superuser or BYPASSRLS role would not be held by row-level security.
+    """
+    if deployment.app_role is None:
+        return
+    import asyncpg
+
+    from bench.common import asyncpg_dsn
+
+    role = deployment.app_role
+    conn = await asyncpg.connect(asyncpg_dsn(deployment.owner_url), timeout=10)
+    try:
+        found = await conn.fetchrow(
+            "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = $1", role
+        )
+        if found is None:
+            echo(f"creating the app's login role {role!r} (no superuser, no BYPASSRLS)")
+            await conn.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS')
+            return
+    finally:
+        await conn.close()
+    if found["rolsuper"] or found["rolbypassrls"] or not found["rolcanlogin"]:
+        raise DeploymentError(
+            f"role {role!r} must be a LOGIN role without SUPERUSER or BYPASSRLS, or row-level "
+            "security does not apply to the app"
+        )
 
 
 def member360_cmd() -> list[str]:
@@ -60,26 +192,6 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds(data_dir: str = "/var/lib/postgresql/15/scale") -> float:
-    """CPU time of the benchmark cluster: its live processes plus the exited ones (backends,
-    parallel workers), which the postmaster accumulates as children's time when it reaps them."""
-    try:
-        postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
-        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    total = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == postmaster or int(entry.name) == postmaster:  # ppid
-                total += cpu_seconds(int(entry.name))
-    return total
 
 
 def load_average() -> tuple[float, float, float]:
@@ -137,7 +249,7 @@ class Proc:
 
 @dataclass
 class Topology:
-    database_url: str = DEFAULT_URL
+    deployment: Deployment | str = DEFAULT_URL  # a URL: the app connects as that URL's user
     apis: int = 2
     workers: int = 2
     base_port: int = 8101
@@ -148,6 +260,9 @@ class Topology:
     procs: dict[str, Proc] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if isinstance(self.deployment, str):
+            self.deployment = Deployment(owner_url=self.deployment, app_url=self.deployment)
+        self.postgres = PostgresCpu()
         self._own_workdir = self.workdir is None
         self.workdir = Path(self.workdir or tempfile.mkdtemp(prefix="m360-scale-"))
         self.export_dir = self.workdir / "exports"
@@ -157,7 +272,7 @@ class Topology:
             d.mkdir(parents=True, exist_ok=True)
         self.env = child_env(
             {
-                "M360_DATABASE_URL": self.database_url,
+                **self.deployment.env(),
                 "M360_JOB_QUEUE": "procrastinate",
                 "M360_EXTERNAL_WORKERS": "true",
                 "M360_ENV": "production",
@@ -174,6 +289,12 @@ class Topology:
                 **self.extra_env,
             }
         )
+
+    @property
+    def database_url(self) -> str:
+        """The URL of the bench's own reads: the owner's (see `connect_all_orgs`)."""
+        assert isinstance(self.deployment, Deployment)
+        return self.deployment.owner_url
 
     # -- processes -------------------------------------------------------------------------
 
@@ -254,14 +375,20 @@ class Topology:
                     raise RuntimeError(f"{url}/readyz not ready after {timeout:.0f} s")
                 time.sleep(0.25)
 
-    def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far: API processes, workers, the PostgreSQL cluster, the driver."""
-        out: dict[str, float] = {"api": 0.0, "worker": 0.0}
+    async def discover_postgres(self) -> str | None:
+        """Finds the database server's processes for `cpu()`; None, or why they are not measured."""
+        await self.postgres.discover(self.database_url)
+        return self.postgres.reason
+
+    def cpu(self) -> dict[str, float | None]:
+        """CPU seconds used so far: API processes, workers, the PostgreSQL server (None: not
+        measured, see `discover_postgres`), the driver."""
+        out: dict[str, float | None] = {"api": 0.0, "worker": 0.0}
         for name, proc in self.procs.items():
             kind = next((k for k in ("api", "worker") if name.startswith(k)), "")
             if kind and proc.popen is not None:
-                out[kind] += cpu_seconds(proc.pid)
-        out["postgres"] = postgres_cpu_seconds()
+                out[kind] = (out[kind] or 0.0) + cpu_seconds(proc.pid)
+        out["postgres"] = self.postgres.seconds()
         times = os.times()
         out["driver"] = times.user + times.system
         return out
