@@ -52,7 +52,14 @@ from bench.pgserver import (
     server_identity,
     tests_server_identities,
 )
-from bench.topology import Deployment, Topology, install_signal_exit, load_average
+from bench.topology import (
+    Deployment,
+    DeploymentError,
+    Topology,
+    ensure_app_role,
+    install_signal_exit,
+    load_average,
+)
 
 FAULT_ENV = {
     # A dead worker's lease lapses after 10 s instead of 60 s (the sweep then re-defers it).
@@ -507,8 +514,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     deployment = deployment_of(args)
     try:
+        asyncio.run(ensure_app_role(deployment))
         asyncio.run(preflight(args, deployment))
-    except Refusal as exc:
+    except (Refusal, DeploymentError) as exc:
         sys.exit(f"bench.faults: {exc}")
     install_signal_exit()
     try:

@@ -46,6 +46,7 @@ from bench.topology import (
     Deployment,
     DeploymentError,
     Topology,
+    ensure_app_role,
     install_signal_exit,
     load_average,
     resolve_deployment,
@@ -548,6 +549,7 @@ def deployment_of(args: argparse.Namespace) -> Deployment:
 async def capacity(args: argparse.Namespace) -> None:
     deployment = deployment_of(args)
     print(f"database: {deployment.describe()}", flush=True)
+    await ensure_app_role(deployment)
     sample = await prepare(deployment, args.org)
     print(
         f"data: org {sample.slug!r}: {sample.members:,} members, ~{sample.activities:,} "
@@ -581,6 +583,7 @@ async def capacity(args: argparse.Namespace) -> None:
 async def soak(args: argparse.Namespace) -> None:
     deployment = deployment_of(args)
     print(f"database: {deployment.describe()}", flush=True)
+    await ensure_app_role(deployment)
     sample = await prepare(deployment, args.org)
     with Topology(
         deployment, apis=args.api_count, workers=args.workers, base_port=args.port
@@ -695,6 +698,8 @@ def main(argv: list[str] | None = None) -> None:
     install_signal_exit()
     try:
         asyncio.run(capacity(args) if args.command == "capacity" else soak(args))
+    except DeploymentError as exc:
+        sys.exit(f"bench.loadmix: {exc}")
     except KeyboardInterrupt:
         print("interrupted; every process was stopped", file=sys.stderr)
         sys.exit(130)
