@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from member360.config import get_settings
 from member360.db import Database
@@ -44,7 +45,19 @@ async def _warn_if_rls_bypassed(db: Database) -> None:
         click.echo(f"warning: {reason}", err=True)
 
 
-@click.group()
+class _Main(click.Group):
+    """Refused settings end a command with their messages, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            # Only the messages: the refused values may be secrets.
+            reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            raise click.ClickException(f"refusing to start: {reasons}") from None
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """Member360: a loyalty member's whole history through GraphQL."""
 
@@ -69,6 +82,10 @@ def serve(host: str, port: int, workers: int) -> None:
     config = configure_logging(settings)
     _run(prepare())
     log.info(f"Member360 on http://{host}:{port}/  (GraphQL: http://{host}:{port}/graphql)")
+    if settings.trusted_proxies:
+        log.info("client addresses: X-Forwarded-For from %s", settings.trusted_proxies)
+    else:
+        log.info("client addresses: the connection's peer (no M360_TRUSTED_PROXIES)")
     uvicorn.run(
         "member360.app:create_app",
         factory=True,
@@ -78,6 +95,9 @@ def serve(host: str, port: int, workers: int) -> None:
         log_config=config,
         log_level=settings.log_level.lower(),
         access_log=False,  # RequestLogMiddleware logs each request, its token path redacted
+        # The app resolves X-Forwarded-For itself from M360_TRUSTED_PROXIES; uvicorn's copy
+        # would also trust it from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) whatever that says.
+        proxy_headers=False,
     )
 
 
