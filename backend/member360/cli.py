@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -114,14 +115,42 @@ def migrate() -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Do not run: exit 0 if this host's worker renewed its heartbeat recently, else 1 "
+    "(the container health check).",
+)
+@click.option(
+    "--max-age",
+    type=float,
+    default=None,
+    help="With --check: seconds a heartbeat stays fresh [default: 3 heartbeat intervals].",
+)
+def worker(check: bool, max_age: float | None) -> None:
     """Run export jobs and the expiry sweep outside the API processes (the scaled deployment)."""
+    from member360.heartbeat import STALE_AFTER_BEATS, Heartbeat
+    from member360.heartbeat import check as check_heartbeat
 
     settings = get_settings()
+    if check:
+        limit = (
+            max_age
+            if max_age is not None
+            else STALE_AFTER_BEATS * settings.worker_heartbeat_seconds
+        )
+        problem = check_heartbeat(settings.worker_heartbeat_file, limit)
+        if problem is not None:
+            click.echo(f"unhealthy: {problem}", err=True)
+            sys.exit(1)
+        click.echo("healthy")
+        return
     configure_logging(settings)
 
     async def go() -> None:
         db = await _migrated()
+        heartbeat = Heartbeat(db, settings.worker_heartbeat_file, settings.worker_heartbeat_seconds)
+        beating = asyncio.create_task(heartbeat.run_forever())
         try:
             await _warn_if_rls_bypassed(db)
             if settings.job_queue == "procrastinate":
@@ -139,6 +168,9 @@ def worker() -> None:
                     expiry_loop(db, settings.expiry_interval_seconds),
                 )
         finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
             await db.dispose()
 
     _run(go())

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     import_batch_size: int = 2000
     # Set when `member360 worker` processes run jobs, so API processes do not run them too.
     external_workers: bool = False
+    # `member360 worker` writes this file after each database round trip, every
+    # worker_heartbeat_seconds; `member360 worker --check` (a health check) reads it.
+    worker_heartbeat_file: Path = Path(tempfile.gettempdir()) / "member360-worker.heartbeat"
+    worker_heartbeat_seconds: float = 10.0
     # How export jobs travel: "embedded" (runners poll the job table; the default) or
     # "procrastinate" (PostgreSQL only: API processes defer, `member360 worker` runs them).
     job_queue: str = "embedded"
@@ -152,6 +157,13 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_networks(self) -> list[str]:
         return self.trusted_proxies.split(",") if self.trusted_proxies else []
+
+    @field_validator("worker_heartbeat_seconds")
+    @classmethod
+    def _positive_interval(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("M360_WORKER_HEARTBEAT_SECONDS must be positive")
+        return value
 
     @model_validator(mode="after")
     def _production_secrets(self) -> Settings:
