@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from member360.auth.keys import KeyResolver, Principal
 from member360.auth.routes import (
@@ -171,6 +172,20 @@ class AuthGate:
         return principal, None
 
 
+def _client_address_middleware(settings: Settings) -> list[Middleware]:
+    """Outermost: behind a trusted proxy the client is the right-most untrusted X-Forwarded-For
+    address; from any other peer the header is ignored.
+
+    uvicorn's own middleware does the parsing (`member360 serve` turns uvicorn's copy off, whose
+    default trusts 127.0.0.1), so the rule is the same under any ASGI server and in tests, and
+    everything after it (sign-in lockouts, audit entries, log lines) reads `scope["client"]`.
+    """
+    networks = settings.trusted_proxy_networks
+    if not networks:
+        return []
+    return [Middleware(ProxyHeadersMiddleware, trusted_hosts=networks)]
+
+
 def create_app(
     settings: Settings | None = None,
     db: Database | None = None,
@@ -212,6 +227,13 @@ def create_app(
                 {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
             )
         return JSONResponse({"status": "ok"})
+
+    if production and not settings.secure_cookies:
+        log.warning(
+            "M360_PUBLIC_URL is %s: session cookies are not Secure, so sign-ins travel without "
+            "TLS; put an HTTPS proxy in front and set M360_PUBLIC_URL to https:// (README, TLS)",
+            settings.public_url,
+        )
 
     spa_dir = Path(settings.spa_dir)
 
@@ -269,7 +291,8 @@ def create_app(
         ],
         lifespan=lifespan,
         middleware=[
-            # Outermost: every answer (errors and security headers included) is logged once.
+            *_client_address_middleware(settings),
+            # Outermost but for that: every answer (errors and headers included) is logged once.
             Middleware(RequestLogMiddleware),
             Middleware(SecurityHeadersMiddleware, production=production),
             # Inside the headers middleware, so a 503 during a database outage carries them.

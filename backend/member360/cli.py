@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from member360.config import get_settings
 from member360.db import Database
@@ -44,7 +46,19 @@ async def _warn_if_rls_bypassed(db: Database) -> None:
         click.echo(f"warning: {reason}", err=True)
 
 
-@click.group()
+class _Main(click.Group):
+    """Refused settings end a command with their messages, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            # Only the messages: the refused values may be secrets.
+            reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            raise click.ClickException(f"refusing to start: {reasons}") from None
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """Member360: a loyalty member's whole history through GraphQL."""
 
@@ -69,6 +83,10 @@ def serve(host: str, port: int, workers: int) -> None:
     config = configure_logging(settings)
     _run(prepare())
     log.info(f"Member360 on http://{host}:{port}/  (GraphQL: http://{host}:{port}/graphql)")
+    if settings.trusted_proxies:
+        log.info("client addresses: X-Forwarded-For from %s", settings.trusted_proxies)
+    else:
+        log.info("client addresses: the connection's peer (no M360_TRUSTED_PROXIES)")
     uvicorn.run(
         "member360.app:create_app",
         factory=True,
@@ -78,6 +96,9 @@ def serve(host: str, port: int, workers: int) -> None:
         log_config=config,
         log_level=settings.log_level.lower(),
         access_log=False,  # RequestLogMiddleware logs each request, its token path redacted
+        # The app resolves X-Forwarded-For itself from M360_TRUSTED_PROXIES; uvicorn's copy
+        # would also trust it from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) whatever that says.
+        proxy_headers=False,
     )
 
 
@@ -94,14 +115,42 @@ def migrate() -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Do not run: exit 0 if this host's worker renewed its heartbeat recently, else 1 "
+    "(the container health check).",
+)
+@click.option(
+    "--max-age",
+    type=float,
+    default=None,
+    help="With --check: seconds a heartbeat stays fresh [default: 3 heartbeat intervals].",
+)
+def worker(check: bool, max_age: float | None) -> None:
     """Run export jobs and the expiry sweep outside the API processes (the scaled deployment)."""
+    from member360.heartbeat import STALE_AFTER_BEATS, Heartbeat
+    from member360.heartbeat import check as check_heartbeat
 
     settings = get_settings()
+    if check:
+        limit = (
+            max_age
+            if max_age is not None
+            else STALE_AFTER_BEATS * settings.worker_heartbeat_seconds
+        )
+        problem = check_heartbeat(settings.worker_heartbeat_file, limit)
+        if problem is not None:
+            click.echo(f"unhealthy: {problem}", err=True)
+            sys.exit(1)
+        click.echo("healthy")
+        return
     configure_logging(settings)
 
     async def go() -> None:
         db = await _migrated()
+        heartbeat = Heartbeat(db, settings.worker_heartbeat_file, settings.worker_heartbeat_seconds)
+        beating = asyncio.create_task(heartbeat.run_forever())
         try:
             await _warn_if_rls_bypassed(db)
             if settings.job_queue == "procrastinate":
@@ -119,6 +168,9 @@ def worker() -> None:
                     expiry_loop(db, settings.expiry_interval_seconds),
                 )
         finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
             await db.dispose()
 
     _run(go())

@@ -1,17 +1,38 @@
 from __future__ import annotations
 
+import ipaddress
 import re
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# Export links and session throttles are signed with the secret: in production it must be long
+# and random, never a value that ships with this project.
+MIN_SECRET_KEY_LENGTH = 32
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+KNOWN_SECRET_KEYS = frozenset(
+    {DEVELOPMENT_SECRET_KEY, "change-me", "change-me-in-production", "changeme", "secret"}
+)
+MAKE_SECRET_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+# Database passwords an attacker tries first, the ones earlier docker-compose files shipped
+# among them (a data volume made then still has them).
+KNOWN_DATABASE_PASSWORDS = frozenset(
+    {"member360", "member360_app", "postgres", "password", "change-me", "changeme", "secret"}
+)
 
 
 class Settings(BaseSettings):
     """Every setting comes from the environment with the M360_ prefix (see .env.example)."""
 
-    model_config = SettingsConfigDict(env_prefix="M360_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting's message must not print the secret beside it.
+    model_config = SettingsConfigDict(
+        env_prefix="M360_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite+aiosqlite:///./member360.db"
     # The tables' owner, used only to migrate (`migrate`, `serve`, `worker`); unset: database_url.
@@ -21,8 +42,13 @@ class Settings(BaseSettings):
     # When set, `migrate` grants this role what the app needs on every table and sequence (after
     # each upgrade, so new tables follow). It must be the role database_url logs in as.
     app_db_role: str | None = None
-    secret_key: str = "dev-only-secret-change-me"
+    # Refused in production unless at least MIN_SECRET_KEY_LENGTH characters and no known default.
+    secret_key: str = DEVELOPMENT_SECRET_KEY
+    # The address people and mail links reach the app at; its scheme decides Secure cookies.
     public_url: str = "http://127.0.0.1:8000"
+    # Reverse proxies (IPs or CIDR networks, comma-separated) whose X-Forwarded-For names the
+    # client; empty: none, the connection's peer is the client (sign-in lockouts, audit, logs).
+    trusted_proxies: str = ""
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_from: str = "member360@localhost"
@@ -36,6 +62,10 @@ class Settings(BaseSettings):
     import_batch_size: int = 2000
     # Set when `member360 worker` processes run jobs, so API processes do not run them too.
     external_workers: bool = False
+    # `member360 worker` writes this file after each database round trip, every
+    # worker_heartbeat_seconds; `member360 worker --check` (a health check) reads it.
+    worker_heartbeat_file: Path = Path(tempfile.gettempdir()) / "member360-worker.heartbeat"
+    worker_heartbeat_seconds: float = 10.0
     # How export jobs travel: "embedded" (runners poll the job table; the default) or
     # "procrastinate" (PostgreSQL only: API processes defer, `member360 worker` runs them).
     job_queue: str = "embedded"
@@ -77,14 +107,85 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 900
     # A web-app session ends this many hours after sign-in.
     session_hours: float = 12.0
-    # Session cookies are marked Secure (HTTPS only) in production or when PUBLIC_URL is https.
-    cookie_secure: bool | None = None
+    # Session cookies marked Secure (sent over HTTPS only): "auto" (the default) when
+    # public_url is https, or "true" / "false".
+    cookie_secure: str = "auto"
 
     @field_validator("cookie_secure", mode="before")
     @classmethod
-    def _unset_is_none(cls, value: object) -> object:
-        # `M360_COOKIE_SECURE=` (as .env.example has it) means "decide from the environment".
-        return None if value == "" else value
+    def _cookie_secure(cls, value: object) -> str:
+        text = str(value).strip().lower() if value is not None else ""
+        if text in ("", "auto"):
+            return "auto"  # `M360_COOKIE_SECURE=` too
+        if text in ("true", "1", "yes", "on"):
+            return "true"
+        if text in ("false", "0", "no", "off"):
+            return "false"
+        raise ValueError("M360_COOKIE_SECURE must be auto, true or false")
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, url: str) -> str:
+        # Mail links are built from it and the cookie flag follows its scheme.
+        url = url.strip()
+        if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE):
+            raise ValueError(
+                "M360_PUBLIC_URL must be an absolute http:// or https:// URL, "
+                "e.g. https://member360.example.com"
+            )
+        return url
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        networks = []
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                # strict=False: 10.0.0.1/8 means 10.0.0.0/8, as an operator would mean it.
+                network = ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"M360_TRUSTED_PROXIES: {item!r} is not an IP address or a CIDR network "
+                    "(e.g. 10.0.0.5 or 172.16.0.0/12)"
+                ) from None
+            one = network.num_addresses == 1
+            networks.append(str(network.network_address if one else network))
+        return ",".join(networks)
+
+    @property
+    def trusted_proxy_networks(self) -> list[str]:
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
+
+    @field_validator("worker_heartbeat_seconds")
+    @classmethod
+    def _positive_interval(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("M360_WORKER_HEARTBEAT_SECONDS must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        # A production process refuses to start on secrets anyone could know.
+        if not self.production:
+            return self
+        if self.secret_key in KNOWN_SECRET_KEYS or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"M360_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} random characters in "
+                "production (it signs export links and sign-in throttles) and none of the "
+                f"examples; make one with: {MAKE_SECRET_KEY}"
+            )
+        for name, url in (
+            ("M360_DATABASE_URL", self.database_url),
+            ("M360_MIGRATION_DATABASE_URL", self.migration_database_url),
+        ):
+            if url is not None and _password_of(url) in KNOWN_DATABASE_PASSWORDS:
+                raise ValueError(
+                    f"{name}: the password is a well-known default; give the role a strong one "
+                    "(ALTER ROLE ... PASSWORD ...) and put it in the URL"
+                )
+        return self
 
     @field_validator("env")
     @classmethod
@@ -101,9 +202,11 @@ class Settings(BaseSettings):
 
     @property
     def secure_cookies(self) -> bool:
-        if self.cookie_secure is not None:
-            return self.cookie_secure
-        return self.production or self.public_url.startswith("https://")
+        # A browser drops Secure cookies that arrive over plain HTTP (except on localhost), so
+        # the flag follows the scheme people actually use, whatever M360_ENV says.
+        if self.cookie_secure == "auto":
+            return self.public_url.lower().startswith("https://")
+        return self.cookie_secure == "true"
 
     @field_validator("log_format")
     @classmethod
@@ -174,6 +277,13 @@ class Settings(BaseSettings):
         if url.startswith("postgres://"):
             return "postgresql+asyncpg://" + url.removeprefix("postgres://")
         return url
+
+
+def _password_of(url: str) -> str | None:
+    try:
+        return make_url(url).password  # type: ignore[no-any-return]
+    except ArgumentError:
+        return None  # not a URL SQLAlchemy reads: the engine will say so
 
 
 @lru_cache

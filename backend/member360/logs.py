@@ -1,10 +1,11 @@
 """Structured logs: one JSON object per line, with the request's id, org, operation and caller.
 
-`RequestLogMiddleware` (outermost) gives every HTTP request an id (a sane incoming
-`X-Request-ID`, else a new one), echoes it in the response header, and writes one "request"
-line at the end (method, path, status, duration). While the request runs, a `LogScope` in a
-context variable carries the org, the GraphQL operation name and the principal; every line
-logged meanwhile, by any logger, carries them too.
+`RequestLogMiddleware` (outermost but for the proxy-header resolver) gives every HTTP request
+an id (a sane incoming `X-Request-ID`, else a new one), echoes it in the response header, and
+writes one "request" line at the end (method, path, status, duration, and the client: the
+connection's peer, or behind a proxy in M360_TRUSTED_PROXIES the client it forwarded for).
+While the request runs, a `LogScope` in a context variable carries the org, the GraphQL
+operation name and the principal; every line logged meanwhile, by any logger, carries them too.
 
 What never reaches a log line: query text, variables (search strings, emails, filters),
 Authorization and Cookie headers, query strings, and export tokens (the /exports/{token}
@@ -47,6 +48,7 @@ EXTRA_FIELDS = (
     "path",
     "status",
     "duration_ms",
+    "client",
     "code",
     "graphql_path",
     "error_type",
@@ -251,6 +253,7 @@ class RequestLogMiddleware:
                 await self.app(scope, receive, send_with_id)
             finally:
                 path = safe_path(scope.get("path", ""))
+                client = scope.get("client")
                 log.log(
                     logging.DEBUG if path in QUIET_PATHS else logging.INFO,
                     "%s %s %s",
@@ -262,6 +265,7 @@ class RequestLogMiddleware:
                         "path": path,
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client": client[0] if client else None,
                     },
                 )
 

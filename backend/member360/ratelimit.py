@@ -16,9 +16,14 @@ The algorithm is GCRA, a token bucket kept as one number per key (the "theoretic
 time"): a budget of N per window W refills one unit every W/N seconds and holds at most N, so
 a client may burst N requests and then goes on at N per W. `MemoryStore` keeps the buckets in
 the process (each API process has its own budgets); `RedisStore` (M360_REDIS_URL) keeps them
-in Redis with one atomic script call per check, so every API process shares them. If Redis
-cannot be reached, the process falls back to its own buckets (and says so in the log) rather
-than refusing or failing requests.
+in Redis with one atomic script call per check, so every API process shares them.
+
+A sick Redis must not slow requests down: calls time out after a tenth of a second and are not
+retried, and a `CircuitBreaker` stops asking Redis after a failure. Meanwhile the process
+spends from its own buckets (each API process then allows the whole budget by itself) rather
+than refusing or failing requests; after a back-off (1 s, doubling up to 30 s) one request
+tries Redis again while the others go on without waiting for it, and its success brings the
+shared budgets back. The log says so once per change, not once per request.
 """
 
 from __future__ import annotations
@@ -40,6 +45,14 @@ log = logging.getLogger("member360.ratelimit")
 
 RATE_LIMITED = "RATE_LIMITED"
 Clock = Callable[[], float]
+
+# Redis answers one script call in well under a millisecond on a local network; a request that
+# waits longer is waiting on a sick server.
+REDIS_CONNECT_TIMEOUT = 0.25
+REDIS_TIMEOUT = 0.1
+# After a failure Redis is tried again after BACKOFF seconds, doubling per failed try up to CAP.
+BREAKER_BACKOFF = 1.0
+BREAKER_BACKOFF_CAP = 30.0
 
 
 @dataclass(frozen=True)
@@ -139,9 +152,16 @@ class RedisStore:
 
     def __init__(self, url: str, *, prefix: str = "m360:rl:", client: Any = None) -> None:
         import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
         self.client = client or redis.Redis.from_url(
-            url, socket_connect_timeout=0.5, socket_timeout=0.5
+            url,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            socket_timeout=REDIS_TIMEOUT,
+            # redis-py retries 3 times with up to a second's back-off by default: each request
+            # would wait for all of it. The circuit breaker decides when to try again.
+            retry=Retry(NoBackoff(), 0),
         )
         self.prefix = prefix
         self._script = self.client.register_script(_GCRA_SCRIPT)
@@ -159,30 +179,102 @@ class RedisStore:
         await self.client.aclose()
 
 
+CLOSED, OPEN = "closed", "open"
+CALL, PROBE = "call", "probe"
+
+
+class CircuitBreaker:
+    """Whether to ask the shared store now.
+
+    Closed: every request asks. A failure opens it: nobody asks until `retry_at`; then one
+    request asks (the probe, half-open) while the others carry on without it. A probe that
+    fails doubles the back-off (up to `cap`); one that succeeds closes the breaker. Times are
+    the caller's (the limiter's clock), so tests move them.
+
+    Written here rather than taken from purgatory, pybreaker, circuitbreaker or aiobreaker:
+    none takes an injected clock, pybreaker's async support needs Tornado, and in their
+    half-open state every concurrent request goes through, so each would wait on a hung Redis.
+    """
+
+    def __init__(self, backoff: float = BREAKER_BACKOFF, cap: float = BREAKER_BACKOFF_CAP) -> None:
+        self.base = backoff
+        self.cap = cap
+        self.state = CLOSED
+        self.backoff = backoff
+        self.retry_at = -math.inf
+        self.probing = False
+
+    def ticket(self, now: float) -> str | None:
+        """CALL or PROBE when this request may ask the store; None when it must not."""
+        if self.state == CLOSED:
+            return CALL
+        if self.probing or now < self.retry_at:
+            return None
+        self.probing = True
+        return PROBE
+
+    def failed(self, ticket: str, now: float) -> bool:
+        """Records a failed call; True when it opened the breaker (a change worth a log line)."""
+        if ticket == PROBE:
+            self.backoff = min(self.backoff * 2, self.cap)
+            self.retry_at = now + self.backoff
+            self.probing = False
+            return False
+        if self.state == OPEN:
+            return False  # a call started before another one's failure opened it
+        self.state, self.backoff, self.retry_at = OPEN, self.base, now + self.base
+        return True
+
+    def succeeded(self, ticket: str) -> bool:
+        """Records a successful call; True when it closed the breaker."""
+        if ticket != PROBE:
+            return False
+        self.state, self.backoff, self.probing = CLOSED, self.base, False
+        return True
+
+    def abandoned(self, ticket: str) -> None:
+        """A call that ended neither way (the request was cancelled): let another probe."""
+        if ticket == PROBE:
+            self.probing = False
+
+
 class RateLimiter:
-    """Spends budgets from a store; falls back to process memory while Redis is unreachable."""
+    """Spends budgets from a store; falls back to process memory while the store is sick."""
 
     def __init__(self, store: Store, clock: Clock = time.time) -> None:
         self.store = store
         self.clock = clock
+        self.breaker = CircuitBreaker()
         self._fallback = MemoryStore()
-        self._warned_at = -math.inf
 
     async def spend(self, budgets: Sequence[Budget]) -> Decision:
         budgets = [b for b in budgets if b.limit > 0]
         if not budgets:
             return Decision(True)
         now = self.clock()
-        try:
-            return await self.store.spend(budgets, now)
-        except Exception as exc:  # Redis down: keep serving, with this process's own budgets
-            if now - self._warned_at > 60:
-                self._warned_at = now
-                log.warning(
-                    "rate limit store unavailable (%s); using per-process limits",
-                    type(exc).__name__,
-                )
-            return await self._fallback.spend(budgets, now)
+        ticket = self.breaker.ticket(now)
+        if ticket is not None:
+            settled = False
+            try:
+                decision = await self.store.spend(budgets, now)
+                settled = True
+            except Exception as exc:  # Redis sick: keep serving, with this process's budgets
+                settled = True
+                if self.breaker.failed(ticket, self.clock()):
+                    log.warning(
+                        "rate limit store unavailable (%s); using per-process limits and "
+                        "trying it again in %.0f s, then less often",
+                        type(exc).__name__,
+                        self.breaker.backoff,
+                    )
+            else:
+                if self.breaker.succeeded(ticket):
+                    log.info("rate limit store reachable again; limits are shared again")
+                return decision
+            finally:
+                if not settled:
+                    self.breaker.abandoned(ticket)
+        return await self._fallback.spend(budgets, now)
 
     async def aclose(self) -> None:
         await self.store.aclose()

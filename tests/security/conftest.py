@@ -17,6 +17,8 @@ from member360.db import Database
 from member360.orgs.service import OrgInfo
 
 MODES = ["development", "production"]
+# Production refuses a short or example secret.
+STRONG_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass
@@ -51,8 +53,8 @@ class Api:
         return dict(response.json())
 
 
-def settings_for(mode: str) -> Settings:
-    return Settings(_env_file=None, env=mode)  # type: ignore[call-arg]
+def settings_for(mode: str, **values: Any) -> Settings:
+    return Settings(_env_file=None, env=mode, secret_key=STRONG_SECRET, **values)  # type: ignore[call-arg]
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -218,7 +218,7 @@ def test_formatter_and_config() -> None:
     assert json_config["formatters"]["default"]["()"] == "member360.logs.JsonFormatter"
     assert json_config["loggers"]["uvicorn.access"]["handlers"] == []
     assert logging_config(json=False, level="DEBUG")["root"]["level"] == "DEBUG"
-    assert Settings(_env_file=None, env="production").json_logs  # type: ignore[call-arg]
+    assert Settings(_env_file=None, env="production", secret_key="s" * 32).json_logs  # type: ignore[call-arg]
     assert not Settings(_env_file=None).json_logs  # type: ignore[call-arg]
     assert Settings(_env_file=None, log_format="JSON").json_logs  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="M360_LOG_FORMAT"):

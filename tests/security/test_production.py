@@ -1,28 +1,104 @@
 """Production mode: no GraphiQL, no introspection, no suggestions, unexpected errors masked
-(their detail only in the log), GET and non-JSON POSTs refused."""
+(their detail only in the log), GET and non-JSON POSTs refused; and it refuses to start on
+secrets anyone could know."""
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from member360.auth.keys import create_api_key
-from member360.config import Settings
+from member360.config import MIN_SECRET_KEY_LENGTH, Settings
 from member360.db import Database
 from member360.orgs.service import OrgInfo
-from tests.security.conftest import Api, codes, settings_for
+from tests.security.conftest import STRONG_SECRET, Api, codes, settings_for
 
 SECRET = "db password is hunter2"
+MAKE_ONE = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 def test_env_is_development_or_production() -> None:
     assert settings_for("production").production
     assert not settings_for("development").production
-    assert Settings(_env_file=None, env=" Production ").production  # type: ignore[call-arg]
+    assert Settings(_env_file=None, env=" Production ", secret_key=STRONG_SECRET).production  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         Settings(_env_file=None, env="prod")  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        None,  # the built-in development default
+        "change-me",  # .env.example's
+        "change-me-in-production",  # what docker-compose.yml used to default to
+        "x" * (MIN_SECRET_KEY_LENGTH - 1),
+    ],
+)
+def test_production_refuses_a_default_or_short_secret(secret: str | None) -> None:
+    values = {} if secret is None else {"secret_key": secret}
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, env="production", **values)  # type: ignore[call-arg]
+    message = str(refused.value)
+    assert "M360_SECRET_KEY must be at least 32" in message and MAKE_ONE in message
+    # The refusal does not repeat the value it refused.
+    if secret is not None and len(secret) > 12:
+        assert secret not in message
+    # Development keeps working without one.
+    assert Settings(_env_file=None, **values).secret_key  # type: ignore[call-arg]
+
+
+def test_production_accepts_a_long_random_secret() -> None:
+    import secrets
+
+    made = secrets.token_urlsafe(48)
+    assert Settings(_env_file=None, env="production", secret_key=made).secret_key == made  # type: ignore[call-arg]
+    assert Settings(_env_file=None, env="production", secret_key="k" * 32).production  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("password", ["member360", "member360_app", "postgres"])
+@pytest.mark.parametrize("setting", ["database_url", "migration_database_url"])
+def test_production_refuses_well_known_database_passwords(setting: str, password: str) -> None:
+    url = f"postgresql://member360_app:{password}@db.internal:5432/member360"
+    with pytest.raises(ValidationError, match=f"M360_{setting.upper()}: the password is a well"):
+        Settings(_env_file=None, env="production", secret_key=STRONG_SECRET, **{setting: url})  # type: ignore[call-arg]
+    # Strong, absent (trust, peer, certificates, .pgpass) and development are fine.
+    for fine in (
+        url.replace(password, "Zr8Q2hV0cKx4wPl7"),
+        "postgresql://member360_app@db.internal/member360",
+    ):
+        Settings(_env_file=None, env="production", secret_key=STRONG_SECRET, **{setting: fine})  # type: ignore[call-arg]
+    Settings(_env_file=None, **{setting: url})  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "1"], ["worker"]])
+def test_the_cli_refuses_to_start_and_says_how_to_fix_it(
+    tmp_path: Path, command: list[str]
+) -> None:
+    env = {
+        **os.environ,
+        "M360_ENV": "production",
+        "M360_SECRET_KEY": "change-me-in-production",
+        "M360_DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "member360.cli", *command],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "refusing to start: M360_SECRET_KEY must be at least 32" in done.stderr
+    assert MAKE_ONE in done.stderr
+    assert "Traceback" not in done.stderr and "change-me-in-production" not in done.stderr
+    assert not (tmp_path / "never.db").exists()  # refused before touching the database
 
 
 async def test_no_graphiql_in_production(db: Database, prod: Api, dev: Api) -> None:

@@ -1,12 +1,15 @@
 """Rate limits: 429 with Retry-After per credential and per org, for requests and for exports.
 
 Budgets run on an injected clock (no sleeping): the app's limiter gets a `FakeClock`, and a
-test moves it past the window to see the budget come back. The Redis tests use the local
-server (127.0.0.1:6379) with a key prefix of their own.
+test moves it past the window to see the budget come back (or past the circuit breaker's
+back-off). The Redis tests use the local server (127.0.0.1:6379) with a key prefix of their
+own; a sick Redis is a loopback server that accepts connections and never answers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,7 +26,11 @@ from member360.db import Database
 from member360.exports.models import ExportJob
 from member360.orgs.service import OrgInfo, create_org
 from member360.ratelimit import (
+    BREAKER_BACKOFF,
+    REDIS_CONNECT_TIMEOUT,
+    REDIS_TIMEOUT,
     Budget,
+    CircuitBreaker,
     MemoryStore,
     RateLimiter,
     RateLimits,
@@ -333,3 +340,182 @@ async def test_production_keeps_the_code_and_the_status(
     key = await create_api_key(db, org, list(SCOPES))
     assert (await api.post(key, EXPORT, input=TAB)).status_code == 200
     assert_limited(await api.post(key, EXPORT, input=TAB), 3600)
+
+
+# ------------------------------------------------------------------------------ a sick Redis
+
+
+class SickRedis:
+    """A loopback TCP server in front of the real Redis: while `hung`, it accepts connections and
+    never answers (what made every request wait half a second); once healed, it relays to
+    127.0.0.1:6379. `connections` counts the times a client tried it."""
+
+    def __init__(self) -> None:
+        self.hung = True
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> SickRedis:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    def heal(self) -> None:
+        self.hung = False
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.append(writer)
+        if self.hung:
+            while await reader.read(65536):
+                pass  # swallow every command, answer none
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 6379)
+        self._writers.append(up_writer)
+
+        async def relay(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                dst.write(data)
+                await dst.drain()
+            dst.close()
+
+        await asyncio.gather(relay(reader, up_writer), relay(up_reader, writer))
+
+    async def aclose(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await self._server.wait_closed()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sick_redis() -> AsyncIterator[SickRedis]:
+    server = await SickRedis().start()
+    yield server
+    await server.aclose()
+
+
+def _store_messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "member360.ratelimit"]
+
+
+async def test_a_hung_redis_opens_the_breaker_then_shared_budgets_resume(
+    sick_redis: SickRedis, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RedisStore(sick_redis.url, prefix=redis_prefix), clock)
+    budget = [Budget("key:1", 2, 60.0)]
+    try:
+        with caplog.at_level(logging.INFO, logger="member360.ratelimit"):
+            # The first request asks Redis, which never answers: it times out and falls back.
+            assert (await limiter.spend(budget)).allowed
+            assert limiter.breaker.state == "open" and sick_redis.connections == 1
+            # Open: nobody asks Redis; this process's own budget of 2 a minute applies.
+            assert (await limiter.spend(budget)).allowed
+            refused = await limiter.spend(budget)
+            assert not refused.allowed and refused.retry_after_seconds == 30
+            assert sick_redis.connections == 1
+
+            # After the back-off one request tries again; it fails, and the back-off doubles.
+            clock.advance(BREAKER_BACKOFF)
+            assert (await limiter.spend([Budget("key:2", 5, 60.0)])).allowed
+            assert sick_redis.connections == 2 and limiter.breaker.state == "open"
+            assert limiter.breaker.retry_at == clock.now + 2 * BREAKER_BACKOFF
+            clock.advance(BREAKER_BACKOFF)
+            await limiter.spend([Budget("key:2", 5, 60.0)])
+            assert sick_redis.connections == 2  # not yet
+
+            # Redis is back: the next try after the back-off closes the breaker, and the
+            # budget is the one every process shares again.
+            sick_redis.heal()
+            clock.advance(BREAKER_BACKOFF)
+            shared = [Budget("key:3", 2, 60.0)]
+            assert (await limiter.spend(shared)).allowed
+            assert limiter.breaker.state == "closed" and sick_redis.connections == 3
+            other_process = RateLimiter(RedisStore(REDIS_URL, prefix=redis_prefix), clock)
+            try:
+                assert (await other_process.spend(shared)).allowed
+                assert not (await limiter.spend(shared)).allowed
+                assert not (await other_process.spend(shared)).allowed
+            finally:
+                await other_process.aclose()
+    finally:
+        await limiter.aclose()
+    # One line per change of state, however many requests went by.
+    messages = _store_messages(caplog)
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("rate limit store unavailable (TimeoutError)")
+    assert messages[1] == "rate limit store reachable again; limits are shared again"
+
+
+async def test_while_one_request_retries_redis_the_others_do_not_wait(
+    sick_redis: SickRedis, redis_prefix: str
+) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RedisStore(sick_redis.url, prefix=redis_prefix), clock)
+    try:
+        await limiter.spend([Budget("k", 100, 60.0)])
+        assert limiter.breaker.state == "open"
+        clock.advance(BREAKER_BACKOFF)
+        decisions = await asyncio.gather(
+            *(limiter.spend([Budget("k", 100, 60.0)]) for _ in range(10))
+        )
+        assert all(d.allowed for d in decisions)
+        assert sick_redis.connections == 2  # the first request's, and one retry for all ten
+    finally:
+        await limiter.aclose()
+
+
+def test_the_breaker_backs_off_up_to_its_cap_and_a_cancelled_retry_frees_the_next() -> None:
+    breaker = CircuitBreaker(backoff=1.0, cap=8.0)
+    assert breaker.ticket(0.0) == "call"
+    assert breaker.failed("call", 0.0) is True  # opened: worth a log line
+    assert breaker.failed("call", 0.0) is False  # a request already in flight: no new line
+    now = 0.0
+    for expected in (2.0, 4.0, 8.0, 8.0):
+        now = breaker.retry_at
+        assert breaker.ticket(now - 0.01) is None
+        probe = breaker.ticket(now)
+        assert probe == "probe" and breaker.ticket(now) is None  # one retry at a time
+        assert breaker.failed(probe, now) is False
+        assert breaker.retry_at - now == expected
+    probe = breaker.ticket(breaker.retry_at)
+    breaker.abandoned(probe)  # the request was cancelled mid-call
+    assert breaker.ticket(breaker.retry_at) == "probe"
+    assert breaker.succeeded("probe") is True and breaker.state == "closed"
+    assert breaker.ticket(now) == "call"
+
+
+async def test_requests_through_the_app_do_not_wait_on_a_hung_redis(
+    db: Database, org: OrgInfo, make_client: Any, sick_redis: SickRedis
+) -> None:
+    settings = limited(rate_limit_requests_per_minute=3).model_copy(
+        update={"redis_url": sick_redis.url}
+    )
+    api = await make_client(settings)
+    key = await create_api_key(db, org, ["customers:read"])
+    try:
+        for _ in range(3):
+            assert (await api.post(key)).status_code == 200
+        # The process's own budget still refuses the 4th of the minute.
+        assert_limited(await api.post(key), 20)
+        # Only the first request waited on Redis (one connection, then the breaker).
+        assert sick_redis.connections == 1
+        assert api.limits.limiter.breaker.state == "open"
+    finally:
+        await api.limits.aclose()
+
+
+def test_the_redis_client_gives_up_quickly_and_does_not_retry() -> None:
+    store = RedisStore(REDIS_URL)
+    kwargs = store.client.connection_pool.connection_kwargs
+    assert kwargs["socket_timeout"] == REDIS_TIMEOUT <= 0.1
+    assert kwargs["socket_connect_timeout"] == REDIS_CONNECT_TIMEOUT <= 0.25
+    # The circuit breaker decides when to try again, not redis-py's own retries.
+    assert store.client.get_retry().get_retries() == 0

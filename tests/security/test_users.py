@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import os
+import socket
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +32,8 @@ from member360.config import Settings
 from member360.db import ALL_ORGS, Database
 from member360.exports.models import AuditEvent
 from member360.orgs.service import OrgInfo, create_org
+from tests.conftest import cli_env
+from tests.security.conftest import STRONG_SECRET
 
 PASSWORD = "correct horse battery staple"
 ME = "{ me { kind email role scopes organization { slug } } }"
@@ -123,12 +129,42 @@ async def test_login_sets_httponly_session_and_readable_csrf_cookies(
         assert who.status_code == 200 and who.json()["user"]["email"] == admin
 
 
-async def test_production_cookies_are_secure(db: Database, admin: str) -> None:
-    async with _client(db, env="production") as client:
+@pytest.mark.parametrize(
+    ("settings", "secure"),
+    [
+        # The scheme people use decides, not M360_ENV: over plain HTTP a browser would drop
+        # Secure cookies (except on localhost) and every request after sign-in would get 401.
+        ({"env": "production", "public_url": "http://10.1.2.3:8000"}, False),
+        ({"env": "production", "public_url": "https://member360.example.com"}, True),
+        ({"public_url": "HTTPS://member360.example.com"}, True),
+        ({"env": "production", "public_url": "http://10.1.2.3", "cookie_secure": "true"}, True),
+        ({"public_url": "https://member360.example.com", "cookie_secure": "false"}, False),
+        ({"public_url": "https://member360.example.com", "cookie_secure": ""}, True),
+    ],
+)
+async def test_cookies_are_secure_when_the_public_url_is_https(
+    db: Database, admin: str, settings: dict[str, str], secure: bool
+) -> None:
+    async with _client(db, secret_key=STRONG_SECRET, **settings) as client:
         response = await _login(client, admin)
         assert response.status_code == 200
-        for cookie in response.headers.get_list("set-cookie"):
-            assert "secure" in cookie.lower()
+        cookies = response.headers.get_list("set-cookie")
+        assert len(cookies) == 2
+        for cookie in cookies:
+            assert ("; secure" in cookie.lower()) is secure, cookie
+        client.headers["X-CSRF-Token"] = client.cookies.get(CSRF_COOKIE, "")
+        ended = await client.post("/auth/logout")
+        assert ended.status_code == 204
+        for cookie in ended.headers.get_list("set-cookie"):
+            assert ("; secure" in cookie.lower()) is secure, cookie
+
+
+def test_cookie_and_public_url_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="M360_COOKIE_SECURE must be auto, true or false"):
+        Settings(_env_file=None, cookie_secure="sometimes")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="M360_PUBLIC_URL must be an absolute http"):
+        Settings(_env_file=None, public_url="member360.example.com")  # type: ignore[call-arg]
+    assert Settings(_env_file=None).cookie_secure == "auto"  # type: ignore[call-arg]
 
 
 async def test_session_token_is_stored_hashed(db: Database, org: OrgInfo, admin: str) -> None:
@@ -384,3 +420,235 @@ async def test_agents_see_their_own_export_jobs_and_never_a_report_job(
         job = "query($id: ID!) { exportJob(id: $id) { id } }"
         assert (await run(as_agent, job, id=admin_report))["data"]["exportJob"] is None
         assert (await run(as_agent, job, id=agent_tab))["data"]["exportJob"] == {"id": agent_tab}
+
+
+# ------------------------------------------------------------------ client address behind a proxy
+
+PROXY = "127.0.0.2"  # plays nginx: a loopback peer the settings trust
+STRANGER = "127.0.0.3"  # any other peer, which may send the header too
+
+
+@pytest.fixture
+def quick_unknown_emails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unknown emails verify against a cheap argon2 hash: 50 sign-ins take a second, not 30.
+
+    The hash's own parameters set the cost of verifying it; the code path is the real one.
+    """
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr("member360.auth.users._DUMMY_HASH", cheap.hash("not a password"))
+
+
+@pytest.fixture
+def throttles() -> str:
+    """A secret of the test's own: sign-in counters are keyed by it, so earlier tests' failures
+    from the same addresses (127.0.0.1 is every test client's) do not count here."""
+    return f"throttles-of-{uuid.uuid4().hex}"
+
+
+def _client_from(db: Database, peer: str, secret: str, **settings: Any) -> httpx.AsyncClient:
+    values = {"trusted_proxies": PROXY, "secret_key": secret, **settings}
+    app = create_app(Settings(_env_file=None, **values), db=db, background=False)  # type: ignore[call-arg]
+    transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def _login_via(
+    client: httpx.AsyncClient, email: str, password: str, forwarded_for: str
+) -> httpx.Response:
+    return await client.post(
+        "/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+def _forwarded(n: int) -> str:
+    # A client-written part first: only the right-most untrusted hop counts.
+    return f"192.0.2.1, 198.51.{uuid.uuid4().int % 250}.{n}"
+
+
+async def _address_of_sign_in(db: Database, org: OrgInfo, email: str) -> str | None:
+    async with db.session(org.id) as session:
+        detail = await session.scalar(
+            select(AuditEvent.detail)
+            .where(AuditEvent.actor == f"user:{email}", AuditEvent.action == "login.succeeded")
+            .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )
+    return None if detail is None else detail.get("address")
+
+
+async def test_behind_a_trusted_proxy_failures_count_per_forwarded_client(
+    db: Database, org: OrgInfo, agent: str, quick_unknown_emails: None, throttles: str
+) -> None:
+    # The issue's reproduction: 50 failed sign-ins through the proxy, 50 different clients.
+    clients = [_forwarded(n) for n in range(50)]
+    async with _client_from(db, PROXY, throttles) as proxy:
+        for forwarded_for in clients:
+            failed = await _login_via(proxy, _email(), "wrong wrong wrong", forwarded_for)
+            assert failed.status_code == 401, failed.text
+        # Nobody is locked out: not a 51st client, not one of the 50 (one failure each).
+        assert (await _login_via(proxy, agent, PASSWORD, _forwarded(50))).status_code == 200
+        again = await _login_via(proxy, agent, PASSWORD, clients[7])
+        assert again.status_code == 200
+    assert await _address_of_sign_in(db, org, agent) == clients[7].rsplit(", ", 1)[1]
+
+
+async def test_behind_a_trusted_proxy_one_forwarded_client_is_locked_out_alone(
+    db: Database, agent: str, quick_unknown_emails: None, throttles: str
+) -> None:
+    guesser, other = _forwarded(1), _forwarded(2)
+    async with _client_from(db, PROXY, throttles, login_max_failures_per_address=3) as proxy:
+        for _ in range(2):
+            assert (await _login_via(proxy, _email(), "guess guess", guesser)).status_code == 401
+        locked = await _login_via(proxy, _email(), "guess guess", guesser)
+        assert locked.status_code == 429 and locked.json()["error"]["code"] == "TOO_MANY_ATTEMPTS"
+        assert (await _login_via(proxy, agent, PASSWORD, guesser)).status_code == 429
+        assert (await _login_via(proxy, agent, PASSWORD, other)).status_code == 200
+
+
+async def test_a_chain_of_trusted_proxies_is_skipped(
+    db: Database, org: OrgInfo, agent: str, throttles: str
+) -> None:
+    # A load balancer (10.0.0.0/8) in front of nginx: the client is the address before both.
+    async with _client_from(db, PROXY, throttles, trusted_proxies=f"{PROXY},10.0.0.0/8") as proxy:
+        response = await _login_via(proxy, agent, PASSWORD, "192.0.2.1, 203.0.113.9, 10.1.2.3")
+        assert response.status_code == 200
+    assert await _address_of_sign_in(db, org, agent) == "203.0.113.9"
+
+
+async def test_from_an_untrusted_peer_the_header_is_ignored(
+    db: Database, org: OrgInfo, agent: str, quick_unknown_emails: None, throttles: str
+) -> None:
+    # Same settings, another peer: its 50 different X-Forwarded-For values are one address.
+    async with _client_from(db, STRANGER, throttles) as stranger:
+        for n in range(49):
+            failed = await _login_via(stranger, _email(), "wrong wrong wrong", _forwarded(n))
+            assert failed.status_code == 401, failed.text
+        locked = await _login_via(stranger, _email(), "wrong wrong wrong", _forwarded(49))
+        assert locked.status_code == 429 and locked.json()["error"]["code"] == "TOO_MANY_ATTEMPTS"
+        # The right password from "another client" is the same peer: refused.
+        assert (await _login_via(stranger, agent, PASSWORD, _forwarded(50))).status_code == 429
+    # Through the proxy the same user still signs in: only the stranger is locked out.
+    async with _client_from(db, PROXY, throttles) as proxy:
+        assert (await _login_via(proxy, agent, PASSWORD, _forwarded(51))).status_code == 200
+
+
+async def test_without_trusted_proxies_the_peer_is_the_client(
+    db: Database, org: OrgInfo, agent: str, caplog: pytest.LogCaptureFixture, throttles: str
+) -> None:
+    # The default trusts nobody, loopback included.
+    assert Settings(_env_file=None).trusted_proxy_networks == []  # type: ignore[call-arg]
+    with caplog.at_level(logging.INFO, logger="member360.request"):
+        async with _client_from(db, "127.0.0.1", throttles, trusted_proxies="") as direct:
+            response = await _login_via(direct, agent, PASSWORD, "203.0.113.10")
+    assert response.status_code == 200
+    assert await _address_of_sign_in(db, org, agent) == "127.0.0.1"
+    lines = [r for r in caplog.records if getattr(r, "path", None) == "/auth/login"]
+    assert [r.client for r in lines] == ["127.0.0.1"]  # type: ignore[attr-defined]
+
+
+async def test_log_lines_name_the_forwarded_client(
+    db: Database, agent: str, caplog: pytest.LogCaptureFixture, throttles: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="member360.request"):
+        async with _client_from(db, PROXY, throttles) as proxy:
+            await _login_via(proxy, agent, PASSWORD, "192.0.2.1, 203.0.113.11")
+        async with _client_from(db, STRANGER, throttles) as stranger:
+            await _login_via(stranger, agent, PASSWORD, "203.0.113.12")
+    lines = [r for r in caplog.records if getattr(r, "path", None) == "/auth/login"]
+    assert [r.client for r in lines] == ["203.0.113.11", STRANGER]  # type: ignore[attr-defined]
+
+
+def test_trusted_proxies_must_be_addresses_or_networks() -> None:
+    parsed = Settings(_env_file=None, trusted_proxies=" 10.0.0.7/8, 127.0.0.2 ,::1,")  # type: ignore[call-arg]
+    assert parsed.trusted_proxy_networks == ["10.0.0.0/8", "127.0.0.2", "::1"]
+    for bad in ("nginx", "*", "10.0.0.0/33"):
+        with pytest.raises(ValueError, match=r"M360_TRUSTED_PROXIES: .* is not an IP address"):
+            Settings(_env_file=None, trusted_proxies=bad)  # type: ignore[call-arg]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _login_from(
+    source: str, url: str, email: str, password: str, forwarded_for: str
+) -> httpx.Response:
+    # A real TCP connection from `source` (any 127.x address is this machine's loopback).
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(transport=transport, base_url=url, timeout=30) as client:
+        return client.post(
+            "/auth/login",
+            json={"email": email, "password": password},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+
+
+async def test_member360_serve_trusts_only_the_configured_proxy(
+    db: Database, agent: str, tmp_path: Path, throttles: str
+) -> None:
+    # uvicorn on its own trusts X-Forwarded-For from 127.0.0.1; `serve` must not.
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        **cli_env(db),
+        "M360_TRUSTED_PROXIES": PROXY,
+        "M360_SECRET_KEY": throttles,
+        "M360_LOGIN_MAX_FAILURES_PER_ADDRESS": "3",
+        "M360_EXPORT_DIR": str(tmp_path / "exports"),
+        "FORWARDED_ALLOW_IPS": "*",  # uvicorn's own knob: ignored
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "member360.cli",
+            "serve",
+            "--port",
+            str(port),
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        await _wait_until_live(url, server, log)
+
+        def scenario() -> None:
+            # 127.0.0.1 is no proxy here: three clients it names are one address, locked.
+            for n in range(3):
+                answer = _login_from("127.0.0.1", url, _email(), "guess guess", _forwarded(n))
+                assert answer.status_code == (429 if n == 2 else 401), answer.text
+            assert _login_from("127.0.0.1", url, agent, PASSWORD, "203.0.113.20").status_code == 429
+            # The trusted proxy's clients are counted one by one.
+            for n in range(3):
+                answer = _login_from(PROXY, url, _email(), "guess guess", _forwarded(n))
+                assert answer.status_code == 401, answer.text
+            assert _login_from(PROXY, url, agent, PASSWORD, "203.0.113.21").status_code == 200
+
+        await asyncio.to_thread(scenario)
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+    assert "client addresses: X-Forwarded-For from 127.0.0.2" in log.read_text()
+
+
+async def _wait_until_live(url: str, server: asyncio.subprocess.Process, log: Path) -> None:
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(450):
+            if server.returncode is not None:
+                pytest.fail(f"member360 serve exited:\n{log.read_text(errors='replace')}")
+            try:
+                if (await client.get(f"{url}/livez")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    pytest.fail(f"member360 serve did not come up:\n{log.read_text(errors='replace')}")

@@ -40,7 +40,8 @@ def user_json(principal: Principal) -> dict[str, Any]:
 
 
 def client_address(request: Request) -> str:
-    # Behind a reverse proxy, uvicorn's --forwarded-allow-ips makes this the real client.
+    # The connection's peer, or behind a proxy listed in M360_TRUSTED_PROXIES the client it
+    # forwarded for (create_app resolves it before any route runs).
     return request.client.host if request.client else "unknown"
 
 
@@ -113,7 +114,7 @@ def auth_routes(auth: Authenticator, *, secure_cookies: bool) -> list[Route]:
                 request.headers.get(CSRF_HEADER)
             ):
                 return auth_error(403, "CSRF_FAILED", "X-CSRF-Token: missing or wrong")
-            await auth.logout(token)
+            await auth.logout(token, client_address(request))
         response = Response(status_code=204)
         for name in (SESSION_COOKIE, CSRF_COOKIE):
             response.delete_cookie(name, path="/", secure=secure_cookies, samesite="lax")

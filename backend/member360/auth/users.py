@@ -7,6 +7,8 @@ page can make the browser send the cookies but cannot read them, so it cannot ec
 
 Failed sign-ins are counted in `login_throttles` per account and per client address (keyed
 hashes, so neither is stored), in the database so that every API process sees the same counts.
+The address is the connection's peer, or the forwarded client behind a trusted proxy
+(M360_TRUSTED_PROXIES); sign-in and sign-out audit entries record it for the admins.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ class Authenticator:
             async with self.db.session(ALL_ORGS) as session, session.begin():
                 retry_after = await self._count_failure(session, subjects, now)
                 if user is not None:
-                    session.add(_audit_row(user.org_id, user.email, "login.failed", now))
+                    session.add(_audit_row(user.org_id, user.email, "login.failed", now, address))
             # Raised after the commit: the failure that reached the limit must be counted.
             if retry_after is not None:
                 raise TooManyAttempts(retry_after)
@@ -205,7 +207,7 @@ class Authenticator:
                     .where(User.id == user.id)
                     .values(password_hash=hash_password(password))
                 )
-            session.add(_audit_row(user.org_id, user.email, "login.succeeded", now))
+            session.add(_audit_row(user.org_id, user.email, "login.succeeded", now, address))
         principal = await self._principal(user.id, user.org_id, user.email, user.role)
         return NewSession(token, csrf, expires, principal)
 
@@ -272,7 +274,9 @@ class Authenticator:
         principal = await self._principal(row.user_id, row.org_id, row.email, row.role)
         return UserPrincipal(principal, row.id, row.csrf_hash)
 
-    async def logout(self, token: str, now: dt.datetime | None = None) -> bool:
+    async def logout(
+        self, token: str, address: str | None = None, now: dt.datetime | None = None
+    ) -> bool:
         now = now or dt.datetime.now(dt.UTC)
         async with self.db.session(ALL_ORGS) as session, session.begin():
             row = (
@@ -287,7 +291,7 @@ class Authenticator:
             await session.execute(
                 update(UserSession).where(UserSession.id == row.id).values(ended_at=now)
             )
-            session.add(_audit_row(row.org_id, row.email, "logout", now))
+            session.add(_audit_row(row.org_id, row.email, "logout", now, address))
         return True
 
     async def _principal(self, user_id: int, org_id: int, email: str, role: str) -> Principal:
@@ -338,7 +342,15 @@ def _seconds_until(when: dt.datetime, now: dt.datetime) -> int:
     return max(1, int((when - now).total_seconds() + 0.999))
 
 
-def _audit_row(org_id: int, email: str, action: str, now: dt.datetime) -> object:
+def _audit_row(
+    org_id: int, email: str, action: str, now: dt.datetime, address: str | None
+) -> object:
     from member360.exports.models import AuditEvent
 
-    return AuditEvent(org_id=org_id, at=now, actor=user_actor(email), action=action)
+    return AuditEvent(
+        org_id=org_id,
+        at=now,
+        actor=user_actor(email),
+        action=action,
+        detail={"address": address} if address else None,
+    )
