@@ -18,10 +18,11 @@ from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from member360.config import Settings
-from member360.db import ALL_ORGS, Database
+from member360.crossorg import runnable_export_jobs
+from member360.db import Database
 from member360.exports.jobs import JobRunner
 from member360.exports.models import ExportJob, JobStatus
 from member360.ledger.expiry import expire_all
@@ -43,14 +44,14 @@ def make_app(settings: Settings) -> App:
     app = App(connector=PsycopgConnector(conninfo=conninfo(settings.database_url)))
 
     @app.task(name="member360.run_export", queue=QUEUE, pass_context=True)
-    async def run_export(context: JobContext, job_id: int) -> None:
+    async def run_export(context: JobContext, job_id: int, org_id: int | None = None) -> None:
         db: Database = context.additional_context["db"]
         runner: JobRunner = context.additional_context["runner"]
-        job = await runner.claim(job_id)
+        job = await runner.claim(job_id, org_id)
         if job is None:
             return  # done, or held by another worker's live lease
         await runner.execute(job)
-        await defer_if_due(app, db, job_id)
+        await defer_if_due(app, db, job.id, job.org_id)  # type: ignore[arg-type]
 
     @app.periodic(cron="* * * * *", periodic_id="member360.sweep")
     @app.task(
@@ -67,45 +68,37 @@ def make_app(settings: Settings) -> App:
     return app
 
 
-async def defer_export(app: App, job_id: int, run_after: dt.datetime | None = None) -> None:
+async def defer_export(
+    app: App, job_id: int, org_id: int | None = None, run_after: dt.datetime | None = None
+) -> None:
     task = app.tasks["member360.run_export"]
     try:
         await task.configure(queueing_lock=f"export-{job_id}", schedule_at=run_after).defer_async(
-            job_id=job_id
+            job_id=job_id, org_id=org_id
         )
     except AlreadyEnqueued:
         pass  # a task for this job is already waiting
 
 
-async def defer_if_due(app: App, db: Database, job_id: int) -> None:
+async def defer_if_due(app: App, db: Database, job_id: int, org_id: int) -> None:
     """After a failed attempt the job is QUEUED again with its backoff: schedule that retry."""
-    async with db.session(ALL_ORGS) as session:
+    async with db.session(org_id) as session:
         row = (
             await session.execute(
                 select(ExportJob.status, ExportJob.run_after).where(ExportJob.id == job_id)
             )
         ).one_or_none()  # type: ignore[arg-type, call-overload]
     if row is not None and row.status == JobStatus.QUEUED:
-        await defer_export(app, job_id, row.run_after)
+        await defer_export(app, job_id, org_id, row.run_after)
 
 
 async def redefer_stranded(app: App, db: Database) -> int:
     """Queued jobs with no task (a failed defer) and jobs whose worker died: defer them again."""
-    now = dt.datetime.now(dt.UTC)
-    async with db.session(ALL_ORGS) as session:
-        ids = (
-            await session.scalars(
-                select(ExportJob.id).where(  # type: ignore[call-overload]
-                    or_(
-                        (ExportJob.status == JobStatus.QUEUED) & (ExportJob.run_after <= now),  # type: ignore[arg-type]
-                        (ExportJob.status == JobStatus.RUNNING) & (ExportJob.lease_until < now),  # type: ignore[arg-type, operator]
-                    )
-                )
-            )
-        ).all()
-    for job_id in ids:
-        await defer_export(app, job_id)
-    return len(ids)
+    async with db.session(None) as session:
+        stranded = await runnable_export_jobs(session, dt.datetime.now(dt.UTC))
+    for org_id, job_id in stranded:
+        await defer_export(app, job_id, org_id)
+    return len(stranded)
 
 
 async def ensure_schema(app: App) -> None:
