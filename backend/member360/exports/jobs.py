@@ -37,9 +37,9 @@ from member360.orgs.service import OrgInfo, get_org
 log = logging.getLogger("member360.exports")
 
 EMAIL_SUBJECT = "Your Member360 export is ready"
+FAILED_SUBJECT = "Your Member360 export failed"
 # Runnable jobs a poll considers: runners polling at once skip each other's locked rows.
 CLAIM_CANDIDATES = 8
-FAILED_SUBJECT = "Your Member360 export failed"
 
 
 class ExportRequestError(ValueError):
