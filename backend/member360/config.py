@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     # Data rows per sheet before a new sheet starts (Excel's limit less the header row).
     export_sheet_rows: int = 1_048_575
     # Seconds a job runner holds a job before another may take it over (renewed while running).
+    # procrastinate workers pace their heartbeats (1/6) and take-over sweeps (1/2) from it.
     job_lease_seconds: float = 60.0
     # Seconds between job runner polls when it is idle.
     job_poll_seconds: float = 1.0

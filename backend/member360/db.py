@@ -78,7 +78,14 @@ class TenantNotBound(RuntimeError):
     """A statement touched a tenant table from a session bound to no organization."""
 
 
-ALL_ORGS = "*"  # explicit opt-in for system tasks (expiry sweep across orgs, CLI admin)
+# Every organization at once: what migrations bind (0005's policy honoured it for any role).
+# Since 0007 only the tables' owner sees every organization, bound or not; under the app's
+# role this binding shows no tenant row, and the app asks its few cross-organization
+# questions through member360.crossorg instead. On SQLite it passes the guard.
+ALL_ORGS = "*"
+# SQLite has no row-level security: there, member360.crossorg asks its questions as plain
+# queries across organizations, and this execution option lets exactly those past the guard.
+ACROSS_ORGS = "m360_across_orgs"
 
 
 def is_tenant_table(table: Any) -> bool:
@@ -94,6 +101,9 @@ def _guard_tenant(state: ORMExecuteState) -> None:
     org_id = state.session.info.get("org_id")
     if org_id is not None:
         return
+    if state.execution_options.get(ACROSS_ORGS):
+        if state.session.get_bind().dialect.name == "sqlite":
+            return
     tables = find_tables(
         state.statement, include_crud=True, include_joins=True, include_aliases=True
     )
@@ -102,10 +112,11 @@ def _guard_tenant(state: ORMExecuteState) -> None:
         raise TenantNotBound(f"no organization bound for a query on {', '.join(touched)}")
 
 
-# Row-level security (PostgreSQL, migration 0005): every table with an org_id column shows a
-# transaction only the rows of the organization named by this setting, every row when it is
-# ALL_ORGS, and none when it is unset or empty. It is transaction-local (set_config's is_local),
-# so a pooled connection never carries one request's organization into the next.
+# Row-level security (PostgreSQL, migrations 0005 and 0007): every table with an org_id column
+# shows a transaction only the rows of the organization named by this setting, and none when it
+# is unset, empty or ALL_ORGS (the tables' owner alone sees every row). It is transaction-local
+# (set_config's is_local), so a pooled connection never carries one request's organization
+# into the next.
 ORG_SETTING = "m360.org_id"
 _BIND_ORG = text(f"SELECT set_config('{ORG_SETTING}', :org, true)")
 
@@ -169,7 +180,7 @@ class Database:
         return self.engine.dialect.name
 
     def session(self, org_id: int | str | None) -> AsyncSession:
-        """A new session bound to one organization (or ALL_ORGS for system tasks)."""
+        """A new session bound to one organization (None: to none, until `rebind`)."""
         session = self._sessions()
         session.sync_session.info["org_id"] = org_id
         return session

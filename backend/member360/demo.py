@@ -12,7 +12,7 @@ from member360.auth.keys import SCOPES, create_api_key
 from member360.auth.models import User
 from member360.auth.users import create_user, set_password
 from member360.config import Settings
-from member360.db import ALL_ORGS, Database
+from member360.db import Database
 from member360.demo_events import generate_demo_events
 from member360.ingest.importer import Importer
 from member360.migrate import migrate_for
@@ -26,7 +26,9 @@ DEMO_ROLES = ("ADMIN", "AGENT")
 async def _fresh_login(db: Database, org: OrgInfo, email: str, role: str) -> str:
     """A new password for a demo user on every run (none is kept anywhere to print again)."""
     password = secrets.token_urlsafe(12)
-    async with db.session(ALL_ORGS) as session:
+    # Demo emails follow the org's slug, so the user, if any, is this org's (create_user
+    # refuses an email another organization already uses).
+    async with db.session(org.id) as session:
         exists = await session.scalar(select(User.id).where(User.email == email))
     if exists is None:
         await create_user(db, org, email=email, role=role, password=password)

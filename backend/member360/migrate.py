@@ -3,9 +3,10 @@
 On PostgreSQL the tables' owner migrates (M360_MIGRATION_DATABASE_URL) and the app connects as
 another role (M360_APP_DB_ROLE) that row-level security holds to one organization per
 transaction; after every upgrade that role is granted what the app needs on every table and
-sequence, so tables added by later migrations follow. When the app's URL (M360_DATABASE_URL)
-carries that role's password, migrate also creates the role if it is missing and sets its
-password, so a deployment needs no separate step to make it (nor to change its password).
+sequence and the cross-organization lookups (member360.crossorg), so tables and lookups added
+by later migrations follow. When the app's URL (M360_DATABASE_URL) carries that role's
+password, migrate also creates the role if it is missing and sets its password, so a
+deployment needs no separate step to make it (nor to change its password).
 """
 
 from __future__ import annotations
@@ -117,6 +118,18 @@ def grant_app_role(connection: Connection, role: str) -> None:
             f"M360_APP_DB_ROLE: role {role!r} is {what}, so row-level security would not "
             "apply to the app; use a plain LOGIN role"
         )
+    # The all-organizations policy (0007) and the tables' ownership belong to the role
+    # migrating: an app role that is (or may act as) it could read every organization.
+    owner = connection.execute(
+        text("SELECT current_user AS name, pg_has_role(:role, current_user, 'MEMBER') AS member"),
+        {"role": role},
+    ).one()
+    if owner.member:
+        raise AppRoleError(
+            f"M360_APP_DB_ROLE: role {role!r} is, or is a member of, {owner.name!r}, the "
+            "tables' owner, so it could read every organization; use a plain LOGIN role "
+            "that owns nothing"
+        )
     tables = connection.execute(
         text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
@@ -132,6 +145,22 @@ def grant_app_role(connection: Connection, role: str) -> None:
     # Read-only: lets a CLI command run with the app's URL alone find the schema up to date.
     connection.execute(text(f"GRANT SELECT ON TABLE public.alembic_version TO {quoted}"))
     connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+    # The cross-organization lookups of member360.crossorg (0007): no one else may call them.
+    for function in lookup_functions(connection):
+        connection.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {quoted}"))
+
+
+def lookup_functions(connection: Connection) -> list[str]:
+    """The app's SECURITY DEFINER lookups (public.m360_*), as GRANT names them."""
+    return list(
+        connection.execute(
+            text(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p "
+                "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public' AND p.proname LIKE 'm360\\_%' ORDER BY 1"
+            )
+        ).scalars()
+    )
 
 
 async def migrate(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+import asyncpg
 import pytest
 from sqlalchemy import select, update
 
@@ -12,8 +14,16 @@ from member360.config import Settings
 from member360.db import Database
 from member360.exports.jobs import JobRunner, request_export
 from member360.exports.models import ExportJob
-from member360.exports.queue import defer_export, ensure_schema, make_app, redefer_stranded
+from member360.exports.queue import (
+    Pacing,
+    defer_export,
+    ensure_schema,
+    make_app,
+    redefer_stranded,
+    retry_stalled_jobs,
+)
 from member360.orgs.service import OrgInfo
+from tests.conftest import OWNER_URLS
 from tests.exports.conftest import Mailbox
 from tests.factories import at, earn, ingest_ok, make_customer
 
@@ -87,3 +97,68 @@ async def test_procrastinate_worker_runs_deferred_and_stranded_jobs(
     assert await status_of(db, org, stranded.public_id) == "SUCCEEDED"
     box, _ = mailbox
     assert [m["To"] for m in box.messages] == ["ops@example.com"]
+
+
+def test_take_over_follows_the_lease() -> None:
+    pacing = Pacing.of(Settings(_env_file=None, job_lease_seconds=10))  # type: ignore[call-arg]
+    # A worker is dead after three missed heartbeats; its death plus one sweep fit in the lease
+    # (the issue measured 67 s with a 10 s lease, waiting for the minute's sweep).
+    assert pacing.stalled_after == 3 * pacing.heartbeat
+    assert pacing.sweep == 5 and pacing.stalled_after + pacing.sweep <= 10
+    assert Pacing.of(Settings(_env_file=None)).heartbeat == 10  # type: ignore[call-arg]
+
+
+async def test_stalled_jobs_of_a_dead_worker_go_back_to_todo_or_end(
+    db: Database, org: OrgInfo, export_settings: Settings, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("procrastinate is the PostgreSQL deployment's queue")
+    app = make_app(export_settings.model_copy(update={"job_queue": "procrastinate"}))
+    owner = await asyncpg.connect(OWNER_URLS[db.url].replace("+asyncpg", ""))
+    try:
+        async with app.open_async():
+            dead = await app.job_manager.register_worker()
+            alive = await app.job_manager.register_worker()
+            base = 10_000_000 + uuid.uuid4().int % 1_000_000  # job ids no export uses
+            # Left `doing` by the dead worker: one alone, one whose export has a task waiting.
+            alone = await defer_export(app, base, org.id)
+            doubled = await defer_export(app, base + 1, org.id)
+            # A live worker's job is not touched.
+            running = await defer_export(app, base + 2, org.id)
+            await owner.execute(
+                "UPDATE procrastinate_jobs SET status = 'doing', "
+                "worker_id = CASE WHEN id = $3::bigint THEN $2::bigint ELSE $1::bigint END "
+                "WHERE id = ANY($4::bigint[])",
+                dead,
+                alive,
+                running,
+                [alone, doubled, running],
+            )
+            waiting = await defer_export(app, base + 1, org.id)
+            assert waiting is not None  # the queueing lock holds `todo` tasks only
+            await owner.execute(
+                "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 minute' "
+                "WHERE id = $1",
+                dead,
+            )
+            assert await retry_stalled_jobs(app, stalled_after=30) >= 1
+            statuses = dict(
+                await owner.fetch(
+                    "SELECT id, status::text FROM procrastinate_jobs WHERE id = ANY($1::bigint[])",
+                    [alone, doubled, running, waiting],
+                )
+            )
+            assert statuses == {
+                alone: "todo",
+                doubled: "failed",  # the waiting task does its work
+                running: "doing",
+                waiting: "todo",
+            }
+            await owner.execute(
+                "DELETE FROM procrastinate_jobs WHERE id = ANY($1::bigint[])",
+                [alone, doubled, running, waiting],
+            )
+            for worker in (dead, alive):
+                await app.job_manager.unregister_worker(worker)
+    finally:
+        await owner.close()

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from member360.audit.keyuse import stamp_key_use
 from member360.auth.models import ApiKey
-from member360.db import ALL_ORGS, Database
+from member360.crossorg import org_of_api_key
+from member360.db import Database, rebind
 from member360.exports.models import AuditEvent
 from member360.orgs.service import OrgInfo, get_org
 
@@ -208,7 +209,12 @@ class KeyResolver:
         return principal
 
     async def _lookup(self, digest: str) -> Principal | None:
-        async with self.db.session(ALL_ORGS) as session, session.begin():
+        async with self.db.session(None) as session, session.begin():
+            # The key names its organization; its row is then read under that binding.
+            org_id = await org_of_api_key(session, digest)
+            if org_id is None:
+                return None
+            await rebind(session, org_id)
             row = (
                 await session.execute(
                     select(  # type: ignore[call-overload]

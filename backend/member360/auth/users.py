@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.auth.keys import ROLE_SCOPES, ROLES, Principal, user_actor
 from member360.auth.models import LoginThrottle, User, UserSession
-from member360.db import ALL_ORGS, Database
+from member360.crossorg import org_of_session, org_of_user
+from member360.db import Database, rebind
 from member360.orgs.service import OrgInfo, get_org
 
 _hasher = PasswordHasher()
@@ -98,9 +99,9 @@ async def create_user(db: Database, org: OrgInfo, *, email: str, role: str, pass
     if role not in ROLES:
         raise UserError(f"role: must be one of {', '.join(ROLES)}")
     check_password(password)
-    async with db.session(ALL_ORGS) as session, session.begin():
-        taken = await session.scalar(select(User.id).where(User.email == email))
-        if taken is not None:
+    async with db.session(org.id) as session, session.begin():
+        # Sign-in names a user by email alone: an email is taken in every organization.
+        if await org_of_user(session, email) is not None:
             raise UserError("email: a user with this email already exists")
         user = User(
             org_id=org.id,
@@ -163,14 +164,12 @@ class Authenticator:
             self._subject("account", email): self.policy.max_failures_per_account,
             self._subject("address", address): self.policy.max_failures_per_address,
         }
-        async with self.db.session(ALL_ORGS) as session, session.begin():
+        async with self.db.session(None) as session, session.begin():
             await self._check_lockout(session, subjects, now)
-            user = await session.scalar(
-                select(User).where(User.email == email, User.disabled_at.is_(None))
-            )
+            user = await _user_by_email(session, email)
         ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
         if not ok:
-            async with self.db.session(ALL_ORGS) as session, session.begin():
+            async with self.db.session(user.org_id if user else None) as session, session.begin():
                 retry_after = await self._count_failure(session, subjects, now)
                 if user is not None:
                     session.add(_audit_row(user.org_id, user.email, "login.failed", now, address))
@@ -179,7 +178,7 @@ class Authenticator:
                 raise TooManyAttempts(retry_after)
             return None
         assert user is not None and user.id is not None
-        async with self.db.session(ALL_ORGS) as session, session.begin():
+        async with self.db.session(user.org_id) as session, session.begin():
             # Success forgets this account's failures (the address keeps its count: one
             # address trying many accounts is the attack the address limit is for).
             account = self._subject("account", email)
@@ -249,7 +248,10 @@ class Authenticator:
     async def resolve(self, token: str, now: dt.datetime | None = None) -> UserPrincipal | None:
         """The signed-in user behind a session cookie, or None if it ended or expired."""
         now = now or dt.datetime.now(dt.UTC)
-        async with self.db.session(ALL_ORGS) as session, session.begin():
+        token_hash = _sha256(token)
+        async with self.db.session(None) as session, session.begin():
+            if not await _bind_session_org(session, token_hash):
+                return None
             row = (
                 await session.execute(
                     select(
@@ -262,7 +264,7 @@ class Authenticator:
                     )
                     .join(User, User.id == UserSession.user_id)
                     .where(
-                        UserSession.token_hash == _sha256(token),
+                        UserSession.token_hash == token_hash,
                         UserSession.ended_at.is_(None),
                         UserSession.expires_at > now,
                         User.disabled_at.is_(None),
@@ -278,12 +280,15 @@ class Authenticator:
         self, token: str, address: str | None = None, now: dt.datetime | None = None
     ) -> bool:
         now = now or dt.datetime.now(dt.UTC)
-        async with self.db.session(ALL_ORGS) as session, session.begin():
+        token_hash = _sha256(token)
+        async with self.db.session(None) as session, session.begin():
+            if not await _bind_session_org(session, token_hash):
+                return False
             row = (
                 await session.execute(
                     select(UserSession.id, User.id.label("user_id"), User.org_id, User.email)
                     .join(User, User.id == UserSession.user_id)
-                    .where(UserSession.token_hash == _sha256(token), UserSession.ended_at.is_(None))
+                    .where(UserSession.token_hash == token_hash, UserSession.ended_at.is_(None))
                 )
             ).one_or_none()
             if row is None:
@@ -312,6 +317,24 @@ class UserPrincipal:
 
     def csrf_matches(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(_sha256(token or ""), self.csrf_hash)
+
+
+async def _user_by_email(session: AsyncSession, email: str) -> User | None:
+    """The enabled user signing in with this email; the session is left bound to their org."""
+    org_id = await org_of_user(session, email)
+    if org_id is None:
+        return None
+    await rebind(session, org_id)
+    return await session.scalar(select(User).where(User.email == email, User.disabled_at.is_(None)))
+
+
+async def _bind_session_org(session: AsyncSession, token_hash: str) -> bool:
+    """Binds the session to the organization of the cookie's session; False if there is none."""
+    org_id = await org_of_session(session, token_hash)
+    if org_id is None:
+        return False
+    await rebind(session, org_id)
+    return True
 
 
 def _insert_for(dialect: str) -> Any:

@@ -25,7 +25,8 @@ from sqlalchemy import select, update
 
 from member360.auth.keys import Principal, user_actor
 from member360.config import Settings
-from member360.db import ALL_ORGS, Database
+from member360.crossorg import export_jobs_owing_mail, owes_mail, runnable, runnable_export_jobs
+from member360.db import Database
 from member360.exports import mail
 from member360.exports.links import download_url
 from member360.exports.models import AuditEvent, ExportJob, JobStatus
@@ -37,6 +38,8 @@ log = logging.getLogger("member360.exports")
 
 EMAIL_SUBJECT = "Your Member360 export is ready"
 FAILED_SUBJECT = "Your Member360 export failed"
+# Runnable jobs a poll considers: runners polling at once skip each other's locked rows.
+CLAIM_CANDIDATES = 8
 
 
 class ExportRequestError(ValueError):
@@ -223,27 +226,41 @@ class JobRunner:
         await self._notify(pending)
         return True
 
-    async def claim(self, job_id: int | None = None) -> ExportJob | None:
-        """Takes the next runnable job (or the given one, if it is runnable) under a lease."""
+    async def claim(self, job_id: int | None = None, org_id: int | None = None) -> ExportJob | None:
+        """Takes the next runnable job (or the given one, if it is runnable) under a lease.
+
+        Candidates come from a cross-organization lookup (ids only); each is then claimed
+        under its own organization's binding.
+        """
         now = _now()
-        runnable = (
-            (ExportJob.status == JobStatus.QUEUED) & (ExportJob.run_after <= now)  # type: ignore[arg-type]
-        ) | ((ExportJob.status == JobStatus.RUNNING) & (ExportJob.lease_until < now))  # type: ignore[arg-type, operator]
-        async with self.db.session(ALL_ORGS) as session, session.begin():
-            candidates = select(ExportJob.id).where(runnable)
+        if job_id is not None and org_id is not None:
+            candidates = [(org_id, job_id)]
+        else:
+            # A task deferred without its organization (before 0007) looks among all of them.
+            limit = CLAIM_CANDIDATES if job_id is None else None
+            async with self.db.session(None) as session:
+                candidates = await runnable_export_jobs(session, now, limit)
             if job_id is not None:
-                candidates = candidates.where(ExportJob.id == job_id)  # type: ignore[arg-type]
-            job_id = await session.scalar(
-                candidates.order_by(ExportJob.run_after, ExportJob.id)  # type: ignore[arg-type]
-                .limit(1)
+                candidates = [c for c in candidates if c[1] == job_id]
+        for candidate_org, candidate_id in candidates:
+            job = await self._claim(candidate_org, candidate_id, now)
+            if job is not None:
+                return job
+        return None
+
+    async def _claim(self, org_id: int, job_id: int, now: dt.datetime) -> ExportJob | None:
+        async with self.db.session(org_id) as session, session.begin():
+            locked = await session.scalar(
+                select(ExportJob.id)
+                .where(ExportJob.id == job_id, runnable(now))  # type: ignore[arg-type]
                 .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has a single writer anyway
             )
-            if job_id is None:
+            if locked is None:  # done meanwhile, or another runner holds it
                 return None
             result = await session.execute(
                 update(ExportJob)
                 .where(ExportJob.id == job_id)  # type: ignore[arg-type]
-                .where(runnable)
+                .where(runnable(now))
                 .values(
                     status=JobStatus.RUNNING,
                     lease_until=now + self.lease,
@@ -343,36 +360,28 @@ class JobRunner:
     async def _claim_notification(self) -> ExportJob | None:
         """A finished job whose requester was not told yet (e.g. the SMTP server was down)."""
         now = _now()
-        async with self.db.session(ALL_ORGS) as session, session.begin():
-            job = (
-                await session.execute(
-                    select(ExportJob)
-                    .where(
-                        ExportJob.notified_at.is_(None),  # type: ignore[union-attr]
-                        ExportJob.email.is_not(None),  # type: ignore[union-attr]
-                        ExportJob.run_after <= now,  # type: ignore[arg-type]
-                        (
-                            (ExportJob.status == JobStatus.SUCCEEDED)
-                            & (ExportJob.delivery == "EMAIL")
-                        )  # type: ignore[arg-type]
-                        | (ExportJob.status == JobStatus.FAILED),  # type: ignore[arg-type]
+        async with self.db.session(None) as session:
+            candidates = await export_jobs_owing_mail(session, now, CLAIM_CANDIDATES)
+        for org_id, job_id in candidates:
+            async with self.db.session(org_id) as session, session.begin():
+                job = (
+                    await session.execute(
+                        select(ExportJob).where(ExportJob.id == job_id, owes_mail(now))  # type: ignore[arg-type]
                     )
-                    .order_by(ExportJob.id)  # type: ignore[arg-type]
-                    .limit(1)
+                ).scalar_one_or_none()
+                if job is None:
+                    continue
+                # Hold it for a lease so two runners do not mail the same job.
+                result = await session.execute(
+                    update(ExportJob)
+                    .where(ExportJob.id == job.id, ExportJob.run_after == job.run_after)  # type: ignore[arg-type]
+                    .values(run_after=now + self.lease)
                 )
-            ).scalar_one_or_none()
-            if job is None:
-                return None
-            # Hold it for a lease so two runners do not mail the same job.
-            result = await session.execute(
-                update(ExportJob)
-                .where(ExportJob.id == job.id, ExportJob.run_after == job.run_after)  # type: ignore[arg-type]
-                .values(run_after=now + self.lease)
-            )
-            if result.rowcount != 1:
-                return None
-            session.expunge(job)
-            return job
+                if result.rowcount != 1:
+                    continue
+                session.expunge(job)
+                return job
+        return None
 
     async def _notify(self, job: ExportJob) -> None:
         assert job.email is not None

@@ -189,8 +189,8 @@ async def request_export_field(
         from member360.exports.queue import defer_export
 
         try:
-            await defer_export(ctx.queue, job.id)
-        except Exception:  # the job is recorded: the workers' sweep defers it within a minute
+            await defer_export(ctx.queue, job.id, job.org_id)
+        except Exception:  # the job is recorded: the workers' sweep defers it within half a lease
             log.exception("deferring export %s failed", job.public_id)
     return ExportJob.from_row(job, info)
 

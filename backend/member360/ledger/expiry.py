@@ -6,23 +6,12 @@ import asyncio
 import datetime as dt
 import logging
 
-from sqlalchemy import select
-
-from member360.db import ALL_ORGS, Database
+from member360.crossorg import orgs_with_due_lots
+from member360.db import Database
 from member360.ingest.importer import Importer
-from member360.ingest.unit import table
 from member360.orgs.service import get_org
 
 log = logging.getLogger("member360.expiry")
-
-
-async def orgs_with_due_lots(db: Database, now: dt.datetime) -> list[int]:
-    lots = table("lots")
-    async with db.session(ALL_ORGS) as session:
-        rows = await session.scalars(
-            select(lots.c.org_id).where(lots.c.remaining > 0, lots.c.expires_at <= now).distinct()
-        )
-        return list(rows)
 
 
 async def expire_all(db: Database, now: dt.datetime | None = None) -> int:
@@ -30,7 +19,10 @@ async def expire_all(db: Database, now: dt.datetime | None = None) -> int:
     now = now or dt.datetime.now(dt.UTC)
     total = 0
     # Only organizations that have something due: a sweep over many idle tenants stays cheap.
-    for org_id in await orgs_with_due_lots(db, now):
+    # Each is then expired under its own binding (row-level security shows no other).
+    async with db.session(None) as session:
+        due = await orgs_with_due_lots(session, now)
+    for org_id in due:
         org = await get_org(db, org_id=org_id)
         total += await Importer(db, org).expire_due(now)
     return total
