@@ -61,7 +61,8 @@ def _decode(raw: bytes) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        # An unterminated string runs to the end of the line: the line ended inside it.
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             return Unreadable(
                 "line", "is not valid JSON (it ends before the JSON value does: truncated?)"
             )
