@@ -82,16 +82,19 @@ def _blank_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+# "x-text" tells the two kinds apart in the JSON schema (docs/events.md is checked against it).
 def SingleLine(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[
-        str, Field(min_length=min_length, max_length=max_length), AfterValidator(_single_line)
-    ]
+    limit = Field(
+        min_length=min_length, max_length=max_length, json_schema_extra={"x-text": "single-line"}
+    )
+    return Annotated[str, limit, AfterValidator(_single_line)]
 
 
 def FreeText(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[
-        str, Field(min_length=min_length, max_length=max_length), AfterValidator(_free_text)
-    ]
+    limit = Field(
+        min_length=min_length, max_length=max_length, json_schema_extra={"x-text": "free"}
+    )
+    return Annotated[str, limit, AfterValidator(_free_text)]
 
 
 Id = SingleLine(limits.ID_LENGTH, min_length=1)
@@ -122,7 +125,7 @@ ActionId = PositiveInt
 # StrictFloat takes JSON integers and decimals, not strings or booleans.
 Amount = Annotated[
     StrictFloat,
-    Field(allow_inf_nan=False, le=limits.INT_MAX),
+    Field(allow_inf_nan=False, le=limits.INT_MAX, json_schema_extra={"exclusiveMinimum": 0}),
     AfterValidator(_positive_amount),
 ]
 Number = Annotated[StrictFloat, Field(allow_inf_nan=False, ge=limits.INT_MIN, le=limits.INT_MAX)]
