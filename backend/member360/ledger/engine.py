@@ -16,7 +16,7 @@ MAX_BALANCE = INT_MAX
 
 
 class BalanceLimitExceeded(Exception):
-    """A credit would take a member's balance beyond MAX_BALANCE; nothing was changed."""
+    """A credit would take a member's balance beyond MAX_BALANCE (the balance is left as it was)."""
 
     def __init__(self, member: Member, balance: int) -> None:
         super().__init__(f"balance of member {member.pk} would be {balance}")
