@@ -9,6 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 from member360.db import Database
 from member360.orgs.service import OrgInfo, get_org
 from tests.conftest import cli_env
@@ -109,3 +111,77 @@ async def test_org_and_api_key_create(db: Database) -> None:
         db, "org", "create", slug, "--name", "Again", "--time-zone", "UTC"
     )
     assert code != 0 and "already exists" in err
+
+
+def _lines(*events: dict) -> list[bytes]:
+    return [json.dumps(e).encode() for e in events]
+
+
+def _bad_utf8_at_column_61() -> bytes:
+    head = '{"reason": "' + "a" * 48
+    assert len(head.encode()) == 60
+    rest = json.dumps(earn("c1", 1, when=at(9)))[1:]
+    return head.encode() + b'\xff", ' + rest.encode()
+
+
+_GOOD = [make_customer("c1", when=at(0)), *(earn("c1", 10, when=at(i)) for i in range(1, 6))]
+_TRUNCATED = json.dumps(earn("c1", 1, when=at(9)))[:-12].encode()
+
+# (file's bytes, the line and message of the error; None: the whole file applies)
+BAD_FILES = {
+    "invalid UTF-8": (
+        b"\n".join([*_lines(*_GOOD), _bad_utf8_at_column_61()]) + b"\n",
+        "7: not valid UTF-8 (byte 0xff at column 61)",
+    ),
+    "a line of NUL bytes": (
+        b"\n".join([*_lines(*_GOOD), b"\x00" * 64]) + b"\n",
+        "7: line: holds a NUL byte at column 1 (a damaged file?)",
+    ),
+    "an escaped NUL in an id": (
+        b"\n".join(_lines(*_GOOD, earn("c1\u0000", 1, when=at(9)))) + b"\n",
+        "7: customerId: must not contain control characters (U+0000 at character 3)",
+    ),
+    "an over-long field": (
+        b"\n".join(_lines(*_GOOD, earn("c1", 1, when=at(9), reason="r" * 5_000))) + b"\n",
+        "7: reason: must be at most 1,000 characters long",
+    ),
+    "a 2,000,000-character field": (
+        b"\n".join(_lines(*_GOOD, earn("c1", 1, when=at(9), reason="r" * 2_000_000))) + b"\n",
+        "7: line: is longer than 1,048,576 bytes",
+    ),
+    "a truncated last line": (
+        b"\n".join([*_lines(*_GOOD), _TRUNCATED]) + b"\n",
+        "7: line: is not valid JSON (it ends before the JSON value does: truncated?)",
+    ),
+    "a truncated last line without a newline": (
+        b"\n".join([*_lines(*_GOOD), _TRUNCATED]),
+        "7: line: is not valid JSON (it ends before the JSON value does: truncated?)",
+    ),
+    "a byte order mark at the start": (b"\xef\xbb\xbf" + b"\n".join(_lines(*_GOOD)), None),
+    "a byte order mark on a later line": (
+        b"\n".join([*_lines(*_GOOD[:3]), b"\xef\xbb\xbf" + _lines(_GOOD[3])[0]]) + b"\n",
+        "4: line: starts with a byte order mark (U+FEFF), which only the file's start may have",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+async def test_import_of_a_damaged_file_stops_at_the_line(
+    db: Database, org: OrgInfo, tmp_path: Path, case: str
+) -> None:
+    content, expected = BAD_FILES[case]
+    path = tmp_path / "file.jsonl"
+    path.write_bytes(content)
+    code, out, err = await member360(db, "import", str(path), "--org", org.slug)
+    assert "Traceback" not in err, err
+    if expected is None:
+        assert code == 0, err
+        assert "applied 6 events" in out
+        assert await balance(db, org, "c1") == 50
+        return
+    assert code == 1
+    assert f"{path}:{expected}\n" in err
+    line = int(expected.split(":")[0])
+    applied = line - 1
+    assert f"applied {applied} events" in out
+    assert await balance(db, org, "c1") == 10 * (applied - 1)

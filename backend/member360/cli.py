@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
-import json
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -355,39 +352,25 @@ def user_create(slug: str, email: str, role: str) -> None:
     click.echo(f"created {role} {email.strip().lower()} in {slug}")
 
 
-def _read_lines(handle: io.TextIOBase) -> Iterator[tuple[int, Any]]:
-    for number, line in enumerate(handle, 1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, _Unparsable(exc.msg)
-
-
-class _Unparsable(dict):  # type: ignore[type-arg]
-    """A line that is not JSON: the importer reports it like any invalid event."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
-
-
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--org", "slug", required=True)
 def import_(file: Path, slug: str) -> None:
-    """Apply a JSONL file of events in order; stop at the first invalid line."""
+    """Apply a JSONL file of events in order; stop at the first invalid line.
+
+    The format, its limits and what a re-run does: docs/events.md.
+    """
     from member360.ingest.importer import Importer
+    from member360.ingest.jsonl import read_events
     from member360.orgs.service import OrgError, get_org
 
     async def go() -> Any:
         db = await _migrated()
         try:
             info = await get_org(db, slug=slug)
-            with file.open(encoding="utf-8") as handle:
+            with file.open("rb") as handle:
                 return await Importer(db, info, batch_size=get_settings().import_batch_size).run(
-                    _read_lines(handle)
+                    read_events(handle)
                 )
         finally:
             await db.dispose()
@@ -396,12 +379,13 @@ def import_(file: Path, slug: str) -> None:
         outcome = _run(go())
     except OrgError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"{file}: {exc.strerror or exc}") from None
     click.echo(f"applied {outcome.applied} events, skipped {outcome.duplicates} already applied")
     if outcome.expired_points:
         click.echo(f"expired {outcome.expired_points} points that were due")
     if outcome.error is not None:
-        e = outcome.error
-        click.echo(f"{file}:{e.position}: {e.field}: {e.message}", err=True)
+        click.echo(f"{file}:{outcome.error.position}: {outcome.error}", err=True)
         click.echo(
             "fix that line and run the same file again: applied events are skipped", err=True
         )

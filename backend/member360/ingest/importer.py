@@ -1,11 +1,17 @@
 """Applies import events in order: validate, run the ledger rules in memory, write in bulk.
 
 Events arrive in batches; each batch is one transaction that first takes the organization's
-ledger lock, loads the state its events need in a few queries, applies the events one by one
-(each either applies whole or raises `EventError` before changing anything), then flushes every
-row it wrote with one executemany per table. The first invalid event ends the import: the
-events before it are committed, so fixing the line and re-running the file resumes (event ids
-make the re-run skip what was applied).
+ledger lock, loads the state its events need in a few queries, applies the events one by one,
+then flushes every row it wrote with one executemany per table. The first invalid event ends
+the import: the events before it are committed, so fixing the line and re-running the file
+resumes (event ids make the re-run skip what was applied, and refuse an id used again for
+different content).
+
+An invalid event changes nothing at all, not even the expiry that applying it ran first. A
+handler may find the event invalid after it has changed state (the expiry before a redemption
+decides whether the balance covers it), so the batch's transaction is rolled back and the
+events before the invalid one are applied again in a new one: the import stops there anyway,
+so this costs one batch once, and no handler has to undo its own changes.
 """
 
 from __future__ import annotations
@@ -22,9 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.db import Database, one_of
 from member360.ingest import schemas as ev
-from member360.ingest.schemas import EventError, parse_event
+from member360.ingest.limits import INT_MAX
+from member360.ingest.schemas import EventError, fingerprint, parse_event
 from member360.ingest.unit import UnitOfWork, table
 from member360.ledger.engine import (
+    MAX_BALANCE,
+    BalanceLimitExceeded,
     Consumed,
     LotState,
     Member,
@@ -59,7 +68,10 @@ MEMBER_TABLES = (
 
 @dataclass
 class ImportError_:
-    """The first event that could not apply: its position (line or index), field and reason."""
+    """The first event that could not apply: its position (line or index), field and reason.
+
+    `field` is empty only for a line of a file that is no event at all (not UTF-8).
+    """
 
     position: int
     field: str
@@ -67,7 +79,26 @@ class ImportError_:
     event_id: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class _Refused(Exception):
+    """Ends a batch's transaction (rolling it back) at the event at `index` of the batch."""
+
+    def __init__(self, index: int, error: ImportError_) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
+
+
+# The field a credit is named by when it would take a balance beyond MAX_BALANCE.
+CREDIT_FIELD = {
+    "points.earned": "points",
+    "transaction.purchased": "pointsEarned",
+    "points.transferred": "points",
+    "transaction.returned": "amount",
+    "customer.merged": "mergedId",
+}
 
 
 @dataclass
@@ -133,30 +164,79 @@ class Importer:
     async def _apply_batch(
         self, parsed: list[tuple[int, ev.Event]], outcome: ImportOutcome
     ) -> None:
+        while parsed:
+            try:
+                applied, duplicates = await self._apply_in_transaction(parsed)
+            except _Refused as refused:
+                # Rolled back: the batch wrote nothing. What came before the refused event
+                # applies again (a concurrent writer may make an earlier one fail this time:
+                # then that one is the first invalid event).
+                outcome.error = refused.error
+                parsed = parsed[: refused.index]
+                continue
+            outcome.applied += applied
+            outcome.duplicates += duplicates
+            return
+
+    async def _apply_in_transaction(self, parsed: list[tuple[int, ev.Event]]) -> tuple[int, int]:
+        """Applies every event of `parsed` in one transaction: (applied, duplicates).
+
+        Raises `_Refused` (the transaction rolled back) at the first invalid event.
+        """
+        applied = duplicates = 0
         async with self.db.session(self.org.id) as session, session.begin():
             await self._begin(session)
             await self._prefetch([e for _, e in parsed])
-            for position, event in parsed:
-                if event.id in self.seen:
-                    outcome.duplicates += 1
-                    continue
+            for index, (position, event) in enumerate(parsed):
+                content = fingerprint(event)
+                known = self.seen.get(event.id)
+                if known is not None:
+                    if _same_event(known, event.type, content):
+                        duplicates += 1
+                        continue
+                    raise _Refused(
+                        index,
+                        ImportError_(
+                            position,
+                            "id",
+                            "id already used by a different event (a new event needs a new id)",
+                            event.id,
+                        ),
+                    )
                 try:
                     await self._apply(event)
                 except EventError as exc:
-                    outcome.error = ImportError_(position, exc.field, exc.message, event.id)
-                    break
-                self.seen.add(event.id)
+                    raise _Refused(
+                        index, ImportError_(position, exc.field, exc.message, event.id)
+                    ) from None
+                self.seen[event.id] = (event.type, content)
                 await self.uow.add(
                     "ingested_events",
-                    {"event_id": event.id, "type": event.type, "applied_at": _now()},
+                    {
+                        "event_id": event.id,
+                        "type": event.type,
+                        "fingerprint": content,
+                        "applied_at": _now(),
+                    },
                 )
-                outcome.applied += 1
+                applied += 1
             await self._flush()
+        return applied, duplicates
 
     async def expire_due(self, now: dt.datetime, *, batch: int = 2000) -> int:
         """Expires every lot of the organization whose expiry has come by `now`."""
         total = 0
         lots = table("lots")
+        # Most imports (every ingestEvents call) end with nothing due: one indexed probe, then,
+        # only when something is due, the ledger lock and the catalog.
+        async with self.db.session(self.org.id) as session:
+            due = await session.scalar(
+                select(lots.c.id)
+                .where(lots.c.org_id == self.org.id, lots.c.remaining > 0, lots.c.expires_at <= now)
+                .limit(1)
+            )
+        if due is None:
+            return 0
         while True:
             async with self.db.session(self.org.id) as session, session.begin():
                 await self._begin(session)
@@ -208,7 +288,9 @@ class Importer:
         self.leads: dict[str, dict[str, Any]] = {}
         self.purchased: set[tuple[int, str]] = set()
         self.orders_in_unit: set[tuple[int, str]] = set()
-        self.seen: set[str] = set()
+        self.transfers: set[str] = set()
+        # Event ids applied before: (type, fingerprint; None for events applied before 0006).
+        self.seen: dict[str, tuple[str, str | None]] = {}
         self.catalog = await self._load_catalog()
 
     async def _load_catalog(self) -> Catalog:
@@ -243,12 +325,12 @@ class Importer:
         ids = [e.id for e in events]
         t = table("ingested_events")
         for part in self._parts(ids):
-            rows = await s.scalars(
-                select(t.c.event_id).where(
+            rows = await s.execute(
+                select(t.c.event_id, t.c.type, t.c.fingerprint).where(
                     t.c.org_id == org, one_of(t.c.event_id, part, self.uow.dialect)
                 )
             )
-            self.seen.update(rows)
+            self.seen.update((r.event_id, (r.type, r.fingerprint)) for r in rows)
         cids: set[str] = set()
         coupon_ids: set[str] = set()
         message_ids: set[str] = set()
@@ -490,7 +572,14 @@ class Importer:
 
     async def _apply(self, event: ev.Event) -> None:
         handler = getattr(self, "_on_" + event.type.replace(".", "_"))
-        await handler(event)
+        try:
+            await handler(event)
+        except BalanceLimitExceeded as exc:
+            raise EventError(
+                CREDIT_FIELD.get(event.type, "event"),
+                f"would take the balance of customer {exc.member.row['customer_id']!r} to "
+                f"{exc.balance}, beyond the largest balance {MAX_BALANCE} (a GraphQL Int)",
+            ) from None
 
     async def _upsert(self, name: str, keys: dict[str, Any], values: dict[str, Any]) -> None:
         t = table(name)
@@ -839,13 +928,17 @@ class Importer:
         if not receiver.row["opted_in"]:
             raise EventError("receiverId", f"customer {e.receiver_id!r} has not opted in")
         t = table("points_activities")
-        taken = await self.session.scalar(
-            select(t.c.id)
-            .where(t.c.org_id == self.org.id, t.c.transfer_id == e.transfer_id)
-            .limit(1)
+        taken = e.transfer_id in self.transfers or (
+            await self.session.scalar(
+                select(t.c.id)
+                .where(t.c.org_id == self.org.id, t.c.transfer_id == e.transfer_id)
+                .limit(1)
+            )
+            is not None
         )
-        if taken is not None:
+        if taken:
             raise EventError("transferId", f"transfer {e.transfer_id!r} is already recorded")
+        self.transfers.add(e.transfer_id)
         at = e.occurred_at
         await self._expire(sender, at)
         await self._expire(receiver, at)
@@ -939,6 +1032,13 @@ class Importer:
             taken_back += debit
             if group_due:
                 group_taken_back = (group_taken_back or 0) - group_due
+        # Each credit fits an Int, but an order can carry many: the sums the return records
+        # (and the API shows) must fit too.
+        if unrecovered > INT_MAX or -(group_taken_back or 0) > INT_MAX:
+            raise EventError(
+                "orderId",
+                f"the points to reverse on order {e.order_id!r} exceed {INT_MAX} (a GraphQL Int)",
+            )
         await self.uow.add(
             "transactions",
             {
@@ -1236,6 +1336,14 @@ class _Order:
                 group = (group or 0) + credit["group_points"]
             groups[key] = (points + credit["points"], group)
         return groups
+
+
+def _same_event(known: tuple[str, str | None], kind: str, content: str) -> bool:
+    applied_kind, applied_content = known
+    if applied_content is None:
+        # Applied before fingerprints were kept (migration 0006): only the type can differ.
+        return applied_kind == kind
+    return applied_content == content
 
 
 @functools.cache

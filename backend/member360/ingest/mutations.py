@@ -4,6 +4,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from member360.ingest.importer import Importer
+from member360.ingest.limits import EVENTS_PER_CALL
 
 
 @strawberry.type
@@ -23,9 +24,6 @@ class IngestResult:
     errors: list[IngestError]
 
 
-MAX_EVENTS_PER_CALL = 5000
-
-
 @strawberry.type
 class IngestMutation:
     @strawberry.mutation(
@@ -34,15 +32,15 @@ class IngestMutation:
     )
     async def ingest_events(self, info: strawberry.Info, events: list[JSON]) -> IngestResult:
         ctx = info.context
-        if len(events) > MAX_EVENTS_PER_CALL:
+        if len(events) > EVENTS_PER_CALL:
             return IngestResult(
                 applied=0,
                 duplicates=0,
                 errors=[
                     IngestError(
-                        index=MAX_EVENTS_PER_CALL,
+                        index=EVENTS_PER_CALL,
                         field="events",
-                        message=f"at most {MAX_EVENTS_PER_CALL} events per call; "
+                        message=f"at most {EVENTS_PER_CALL} events per call; "
                         "use the bulk import for more",
                         event_id=None,
                     )

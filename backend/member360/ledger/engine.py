@@ -9,6 +9,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from member360.ingest.limits import INT_MAX
+
+# The API shows a balance as a GraphQL Int: no event may take one beyond it.
+MAX_BALANCE = INT_MAX
+
+
+class BalanceLimitExceeded(Exception):
+    """A credit would take a member's balance beyond MAX_BALANCE (the balance is left as it was)."""
+
+    def __init__(self, member: Member, balance: int) -> None:
+        super().__init__(f"balance of member {member.pk} would be {balance}")
+        self.member = member
+        self.balance = balance
+
 
 @dataclass(slots=True, eq=False)
 class LotState:
@@ -65,7 +79,10 @@ class Member:
         return int(self.row["points_balance"])
 
     def add_points(self, delta: int) -> None:
-        self.row["points_balance"] = self.balance + delta
+        balance = self.balance + delta
+        if balance > MAX_BALANCE:
+            raise BalanceLimitExceeded(self, balance)
+        self.row["points_balance"] = balance
         self.dirty = True
 
     def add_lot(self, lot: LotState) -> None:
