@@ -26,7 +26,7 @@ A later migration that adds a tenant table calls `enable(op, table)` from here;
 tests/security/test_rls.py fails for an org_id table without both policies. A no-op on SQLite.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-25 10:00:00
 """
 
@@ -36,7 +36,7 @@ from typing import Any
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
