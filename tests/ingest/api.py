@@ -25,7 +25,8 @@ INGEST = """mutation Ingest($events: [JSON!]!) {
 
 async def _client(db: Database, org: OrgInfo) -> AsyncIterator[QueryCall]:
     key = await create_api_key(db, org, list(SCOPES))
-    settings = Settings(_env_file=None, env="production")  # type: ignore[call-arg]
+    # Production refuses an example secret; any strong one will do here.
+    settings = Settings(_env_file=None, env="production", secret_key="s" * 48)  # type: ignore[call-arg]
     app = create_app(settings, db=db, background=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
