@@ -386,6 +386,26 @@ async def test_every_connection_refuses_every_bad_cursor(
     assert failures == []
 
 
+async def test_a_bad_cursor_beside_other_tabs_leaves_no_connection_behind(
+    db: Database, org: OrgInfo, member: None, api: Api
+) -> None:
+    # The failing tab is non-null: graphql-core cancels its siblings while their dataloader
+    # batches still read on the request's connection. The request waits for those reads
+    # before it closes its session (it used to leak a pooled connection per request).
+    tabs = CUSTOMER % (
+        "points { redemptions(after: $after) { edges { cursor } } expired { edges { cursor } } "
+        "activity { edges { cursor } } } transactions { edges { cursor } } "
+        "leads { edges { cursor } }"
+    )
+    pool = db.engine.sync_engine.pool
+    for _ in range(5):
+        result = await api.gql(tabs, after="not a cursor")
+        error = refusal(result, "after", "invalid cursor")
+        assert error["path"] == ["customer", "points", "redemptions"]
+        assert result["data"] == {"customer": None}
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
 async def test_the_issue_cursor_requests_as_written(
     db: Database, org: OrgInfo, member: None, api: Api
 ) -> None:
