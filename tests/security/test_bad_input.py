@@ -26,8 +26,10 @@ from member360.auth.routes import CSRF_COOKIE
 from member360.auth.users import create_user
 from member360.config import Settings
 from member360.db import Database
+from member360.demo_events import generate_demo_events
 from member360.graphql.inputs import FREE_TEXT, check_schema
 from member360.graphql.schema import schema
+from member360.ingest.mutations import MAX_EVENTS_PER_CALL
 from member360.orgs.service import OrgInfo
 from member360.reports.interactions import MAX_TEXT
 from tests.factories import (
@@ -547,6 +549,142 @@ async def test_report_filter_texts_are_capped_at_200_characters(
         f"input.interactionReport.{field}",
         "at most 200 characters",
     )
+
+
+async def test_the_issue_10_mb_search_is_refused_by_the_body_limit(
+    db: Database, org: OrgInfo, api: Api
+) -> None:
+    response = await api.post(SEARCH, {"s": "x" * 10_000_000})
+    assert response.status_code == 413, response.text[:300]
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+# ------------------------------------------------------------------ body size
+
+
+def small_limit_app(db: Database, limit: int = 65_536) -> httpx.AsyncClient:
+    app = create_app(
+        Settings(_env_file=None, max_body_bytes=limit),  # type: ignore[call-arg]
+        db=db,
+        background=False,
+    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+def padded(size: int) -> bytes:
+    """A GraphQL request body of exactly `size` bytes."""
+    head = b'{"query": "{ me { kind } }", "variables": {"pad": "'
+    tail = b'"}}'
+    return head + b"x" * (size - len(head) - len(tail)) + tail
+
+
+async def test_bodies_over_the_limit_get_413_before_anything_reads_them(
+    db: Database, org: OrgInfo, api_key: str
+) -> None:
+    auth = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+    async with small_limit_app(db) as client:
+        at_limit = await client.post("/graphql", content=padded(65_536), headers=auth)
+        assert at_limit.status_code == 200 and at_limit.json() == {
+            "data": {"me": {"kind": "API_KEY"}}
+        }
+        over = await client.post("/graphql", content=padded(65_537), headers=auth)
+        assert over.status_code == 413
+        assert over.json() == {
+            "errors": [
+                {
+                    "message": "the request body is larger than 65536 bytes",
+                    "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+                }
+            ]
+        }
+        assert over.headers["connection"] == "close"
+        assert over.headers["x-content-type-options"] == "nosniff"  # the usual headers too
+        # Before authentication: no credential needed to be refused, none looked up.
+        anonymous = await client.post(
+            "/graphql", content=padded(70_000), headers={"Content-Type": "application/json"}
+        )
+        assert anonymous.status_code == 413
+        # Sign-in posts too.
+        login = await client.post(
+            "/auth/login",
+            content=b'{"email": "a@example.com", "password": "' + b"x" * 70_000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert login.status_code == 413
+
+
+async def test_a_chunked_body_is_counted_as_it_arrives(
+    db: Database, org: OrgInfo, api_key: str
+) -> None:
+    sent = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b'{"query": "{ me { kind } }", "variables": {"pad": "'
+        for _ in range(100):
+            sent += 1
+            yield b"x" * 16_384
+        yield b'"}}'
+
+    async with small_limit_app(db) as client:
+        response = await client.post(
+            "/graphql",
+            content=chunks(),
+            headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+        )
+    assert response.status_code == 413, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    # Refused at the chunk that passed 64 KiB: the other 96 were never read.
+    assert sent == 4
+
+
+async def test_a_chunked_body_under_the_limit_is_served(
+    db: Database, org: OrgInfo, api_key: str
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ me '
+        yield b'{ kind } }"}'
+
+    async with small_limit_app(db) as client:
+        response = await client.post(
+            "/graphql",
+            content=chunks(),
+            headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+        )
+    assert response.status_code == 200 and response.json() == {"data": {"me": {"kind": "API_KEY"}}}
+
+
+async def test_the_default_limit_takes_the_largest_ingest_batch(
+    db: Database, org: OrgInfo, dev: Api
+) -> None:
+    # 5,000 events (one call's maximum) of the demo program's largest kind, pretty-printed.
+    demo = generate_demo_events(members=60, end=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    sample = [e for e in demo if e["type"] == "lead.created"]
+    assert sample
+    events = [dict(sample[i % len(sample)]) for i in range(MAX_EVENTS_PER_CALL)]
+    events[0] = {"type": "no.such", "id": "first"}  # the importer stops at once: a cheap check
+    body = json.dumps(
+        {
+            "query": "mutation($e: [JSON!]!) { ingestEvents(events: $e) "
+            "{ applied errors { index field } } }",
+            "variables": {"e": events},
+        },
+        indent=2,
+    ).encode()
+    assert 2_500_000 < len(body) <= Settings(_env_file=None).max_body_bytes  # type: ignore[call-arg]
+    response = await dev.client.post(
+        "/graphql", content=body, headers={**dev.auth, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["data"]["ingestEvents"] == {
+        "applied": 0,
+        "errors": [{"index": 0, "field": "type"}],
+    }
+
+
+def test_the_limit_setting_refuses_values_that_would_break_ordinary_requests() -> None:
+    with pytest.raises(ValueError, match="M360_MAX_BODY_BYTES must be at least 65536"):
+        Settings(_env_file=None, max_body_bytes=1000)  # type: ignore[call-arg]
 
 
 # ------------------------------------------------------------------ operation names
