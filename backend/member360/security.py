@@ -128,7 +128,7 @@ class BodySizeLimitMiddleware:
     """Reads each request's body, up to `max_bytes`, before the app sees any of it (module doc).
 
     Every route that takes a body (/graphql, /auth/*) reads it whole to parse JSON anyway, so
-    holding it here costs no extra memory and the app gets it as one message.
+    holding it here costs about what their own read does, and the app gets it as one message.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
