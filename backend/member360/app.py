@@ -40,6 +40,7 @@ from member360.logs import RequestLogMiddleware, bind_principal
 from member360.ratelimit import RateLimits, retry_after_of
 from member360.security import (
     GRAPHIQL_CONTENT_SECURITY_POLICY,
+    BodySizeLimitMiddleware,
     GraphQLRequestGuard,
     SecurityHeadersMiddleware,
     refusal,
@@ -295,6 +296,8 @@ def create_app(
             # Outermost but for that: every answer (errors and headers included) is logged once.
             Middleware(RequestLogMiddleware),
             Middleware(SecurityHeadersMiddleware, production=production),
+            # Before any route (and authentication) reads a byte of the body.
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             # Inside the headers middleware, so a 503 during a database outage carries them.
             Middleware(DatabaseUnavailableMiddleware),
         ],

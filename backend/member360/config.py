@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     # development.
     log_format: str | None = None
     log_level: str = "INFO"
+    # Largest request body (bytes) any route reads; larger ones get 413 before parsing. The
+    # biggest legitimate body is an ingestEvents batch: 5,000 events (its maximum) of about 230
+    # bytes each (the demo program's average; its largest type is about 420) make 1.1-2.1 MB,
+    # so 4 MiB leaves room for longer texts and pretty-printed JSON.
+    max_body_bytes: int = 4 * 1024 * 1024
 
     # Failed sign-ins before an account (or a client address, across accounts) is locked out
     # for `login_lockout_seconds`; the counts are kept in the database for every process.
@@ -237,6 +242,14 @@ class Settings(BaseSettings):
     def _not_negative(cls, value: int) -> int:
         if value < 0:
             raise ValueError("rate limits must be 0 (off) or positive")
+        return value
+
+    @field_validator("max_body_bytes")
+    @classmethod
+    def _sane_body_limit(cls, value: int) -> int:
+        if value < 64 * 1024:
+            # A smaller cap would refuse ordinary GraphQL documents and sign-ins.
+            raise ValueError("M360_MAX_BODY_BYTES must be at least 65536")
         return value
 
     @field_validator("redis_url")

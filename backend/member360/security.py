@@ -4,6 +4,10 @@
 included, unless a route set its own (the GraphiQL page in development sets a looser CSP so
 that it can load from its CDN).
 
+`BodySizeLimitMiddleware` refuses a request body over `M360_MAX_BODY_BYTES` with 413
+PAYLOAD_TOO_LARGE before anything parses it: at once when Content-Length says so, else (a
+chunked body) as soon as the bytes read pass the limit.
+
 `GraphQLRequestGuard` sits in front of /graphql (before authentication) and refuses, each
 with a JSON error and a stable `extensions.code`:
 
@@ -68,6 +72,7 @@ PERMISSIONS_POLICY = (
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 BAD_REQUEST = "BAD_REQUEST"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 
@@ -117,6 +122,71 @@ class SecurityHeadersMiddleware:
                 response = PlainTextResponse("Internal Server Error", status_code=500)
                 await response(scope, receive, send_with_headers)
             raise
+
+
+class BodySizeLimitMiddleware:
+    """Reads each request's body, up to `max_bytes`, before the app sees any of it (module doc).
+
+    Every route that takes a body (/graphql, /auth/*) reads it whole to parse JSON anyway, so
+    holding it here costs about what their own read does, and the app gets it as one message.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        pending: list[Message] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                pending.append(message)  # the client left: the app hears it after the body
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        pending.insert(0, {"type": "http.request", "body": b"".join(chunks), "more_body": False})
+
+        async def replay() -> Message:
+            if pending:
+                return pending.pop(0)
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = refusal(
+            413,
+            PAYLOAD_TOO_LARGE,
+            f"the request body is larger than {self.max_bytes} bytes",
+            # The rest of the body stays unread: the connection cannot carry another request.
+            {"Connection": "close"},
+        )
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length before the app
+    return None
 
 
 def refusal(

@@ -158,7 +158,11 @@ async def test_bad_addresses_are_refused(db: Database, org: OrgInfo, api: Api) -
     await seed(db, org)
     for email, words in (
         (None, "email: is required"),
-        ("admin@example.com\r\nBcc: spy@example.com", "email: must not contain line breaks"),
+        # Refused with every other control character before the resolver runs.
+        (
+            "admin@example.com\r\nBcc: spy@example.com",
+            "requestExport.input.email: control characters are not allowed",
+        ),
         ("not-an-address", "is not an email address"),
     ):
         result = await api(REQUEST, input=tab_input(delivery="EMAIL", email=email))

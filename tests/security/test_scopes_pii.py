@@ -241,7 +241,7 @@ ROOT_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
         "query($f: InteractionReportFilter!) { interactionReport(filter: $f) { edges { cursor } } }",
         {"f": window()},
     ),
-    "Query.exportJob": ('query { exportJob(id: "nope") { id } }', {}),
+    "Query.exportJob": ('query { exportJob(id: "%s") { id } }' % ("0" * 32), {}),
     "Query.exportJobs": ("query { exportJobs { edges { cursor } } }", {}),
     "Mutation.ingestEvents": (
         "mutation($e: [JSON!]!) { ingestEvents(events: $e) { applied } }",

@@ -58,10 +58,16 @@ class AuditEventFilter:
 AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
 
 
-def _instant(value: dt.datetime, tz: Any) -> dt.datetime:
+def _instant(value: dt.datetime, tz: Any, field: str) -> dt.datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # within a day of year 1 or year 9999
+        raise GraphQLError(
+            f"filter.{field}: {value.isoformat()} is out of range",
+            extensions={"code": "BAD_USER_INPUT", "field": f"filter.{field}"},
+        ) from None
 
 
 @strawberry.type
@@ -90,9 +96,9 @@ class AuditQuery:
             if filter.actor is not None:
                 stmt = stmt.where(t.c.actor == filter.actor)
             if filter.from_ is not None:
-                stmt = stmt.where(t.c.at >= _instant(filter.from_, ctx.tz))
+                stmt = stmt.where(t.c.at >= _instant(filter.from_, ctx.tz, "from"))
             if filter.to is not None:
-                stmt = stmt.where(t.c.at < _instant(filter.to, ctx.tz))
+                stmt = stmt.where(t.c.at < _instant(filter.to, ctx.tz, "to"))
         cursor = decode_time_cursor(after)
         if cursor is not None:
             stmt = stmt.where(tuple_(t.c.at, t.c.id) < tuple_(*cursor))

@@ -19,6 +19,8 @@ from member360.graphql.relay import (
 from member360.ingest.unit import table
 
 customers = table("customers")
+# Characters of a search text, after trimming; the report's text filters have the same cap.
+MAX_SEARCH = 200
 
 
 def _bad(message: str) -> GraphQLError:
@@ -70,7 +72,10 @@ class CustomerQuery:
         if id is not None:
             pk = parse_global_id(str(id))
             if pk is None:
-                return None
+                raise GraphQLError(
+                    "id: invalid id (pass the id of a Customer this API returned)",
+                    extensions={"code": "BAD_USER_INPUT", "field": "id"},
+                )
             cond = c.id == pk
         elif customer_id is not None:
             cond = c.customer_id == customer_id
@@ -101,6 +106,9 @@ class CustomerQuery:
         text = search.strip()
         if not text:
             raise _bad("search: must not be empty")
+        if len(text) > MAX_SEARCH:
+            # Bounds the LIKE pattern (SQLite refuses long ones as "too complex").
+            raise _bad(f"search: at most {MAX_SEARCH} characters (got {len(text)})")
         size = page_size(first)
         c = customers.c
         stmt = select(customers).where(

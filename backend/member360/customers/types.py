@@ -14,9 +14,11 @@ from member360.graphql.paging import Page, PageKey
 from member360.graphql.relay import (
     Connection,
     connection,
+    decode_base64,
     decode_time_cursor,
     encode_cursor,
     page_size,
+    row_id_of,
 )
 from member360.history.types import (
     BehavioralEvent,
@@ -44,10 +46,11 @@ def global_id(pk: int) -> str:
 
 
 def parse_global_id(value: str) -> int | None:
+    """The member's row id of a global id; None unless `value` is one global_id makes."""
     try:
-        kind, pk = base64.urlsafe_b64decode(value.encode()).decode().split(":", 1)
-        return int(pk) if kind == "Customer" else None
-    except (ValueError, UnicodeDecodeError):
+        kind, pk = decode_base64(value).decode().split(":", 1)
+        return row_id_of(pk) if kind == "Customer" else None
+    except ValueError:  # not base64, not UTF-8, no ':', not a row id
         return None
 
 

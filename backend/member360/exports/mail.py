@@ -23,7 +23,9 @@ def check_address(address: str, field: str = "email") -> str:
     if "\r" in address or "\n" in address:
         raise AddressError(f"{field}: must not contain line breaks")
     address = address.strip()
-    if len(address) > 254 or not _ADDRESS.match(address):
+    if len(address) > 254:  # RFC 5321's limit; the error does not echo a long value
+        raise AddressError(f"{field}: at most 254 characters (got {len(address)})")
+    if not _ADDRESS.match(address):
         raise AddressError(f"{field}: {address!r} is not an email address")
     return address
 

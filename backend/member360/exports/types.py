@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from enum import Enum
 from typing import Any
 
@@ -28,6 +29,8 @@ from member360.graphql.relay import (
 from member360.ledger.types import local
 
 log = logging.getLogger("member360.exports")
+# A job's public id: uuid4().hex (exports.jobs.request_export).
+_PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @strawberry.enum
@@ -121,6 +124,11 @@ class ExportQuery:
     @strawberry.field
     async def export_job(self, info: strawberry.Info, id: strawberry.ID) -> ExportJob | None:
         ctx = info.context
+        if not _PUBLIC_ID.fullmatch(str(id)):
+            raise GraphQLError(
+                "id: invalid id (pass the id of an export job this API returned)",
+                extensions={"code": "BAD_USER_INPUT", "field": "id"},
+            )
         async with ctx.db.session(ctx.org_id) as session:
             row = (
                 await session.execute(

@@ -21,6 +21,10 @@ from member360.history import loaders as history
 from member360.ledger import loaders as ledger
 
 
+class RequestFinished(RuntimeError):
+    """A read asked for after the request's answer went out (nobody would read its rows)."""
+
+
 class Loaders:
     """Every dataloader of one request, created on first use (`<thing>_by_<key>`).
 
@@ -35,6 +39,8 @@ class Loaders:
         self.dialect = db.dialect
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+        self._running: set[asyncio.Future[Sequence[Any]]] = set()
+        self._closed = False
 
     async def fetch(self, stmt: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
         """Runs a read on the request's session.
@@ -43,8 +49,21 @@ class Loaders:
         session's connection (skipping the ORM layer, a third of a small query's cost) once
         the bound value is checked to be this request's organization. Anything else goes
         through the session and its fail-closed tenant guard.
+
+        The read runs shielded from its caller's cancellation: when a non-null field fails,
+        graphql-core cancels its siblings, and a statement interrupted halfway would leave
+        the shared connection busy. A dataloader's batch outlives the cancelled fields that
+        asked for it. `aclose` waits for both.
         """
+        read = asyncio.ensure_future(self._fetch(stmt, params))
+        self._running.add(read)
+        read.add_done_callback(self._running.discard)
+        return await asyncio.shield(read)
+
+    async def _fetch(self, stmt: Any, params: dict[str, Any] | None) -> Sequence[Any]:
         async with self._lock:
+            if self._closed:
+                raise RequestFinished("the request's answer is sent: no more reads")
             if self._session is None:
                 self._session = self.db.session(self.org_id)
             if params and "org_id" in params:
@@ -55,9 +74,15 @@ class Loaders:
             return (await self._session.execute(stmt, params or {})).all()
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        # Reads still running (siblings of a failed field, dataloader batches) finish first;
+        # a read that would start afterwards is refused, so no session outlives the request.
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+        self._closed = True
+        async with self._lock:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
 
     def _paged(self, spec: HistorySpec) -> PagedHistoryLoader:
         return PagedHistoryLoader(self.fetch, self.org_id, self.dialect, spec)

@@ -4,7 +4,8 @@
 
 1. Parse (cached): more than MAX_TOKENS tokens, or MAX_QUERY_CHARS characters, is
    QUERY_TOO_LONG; a document nested past the parser's own limit is QUERY_TOO_DEEP; any other
-   syntax error is GRAPHQL_PARSE_FAILED.
+   syntax error is GRAPHQL_PARSE_FAILED. A document of several operations without an
+   `operationName`, or a name none of its operations has, is BAD_USER_INPUT.
 2. Shape (cached, before the spec's validation so that abusive documents cost little):
    fields nested more than MAX_DEPTH deep (introspection's `ofType` chains excepted) or
    selections (fields and fragments) nested more than MAX_NESTING deep: QUERY_TOO_DEEP;
@@ -16,8 +17,10 @@
    "Did you mean" suggestions. Its other errors are GRAPHQL_VALIDATION_FAILED.
 4. Cost, with the request's variables, before execution starts: `first` above a connection's
    cap is PAGE_TOO_LARGE, a cost above MAX_COST is QUERY_TOO_COMPLEX (see `operation_cost`).
+   Then every text value the operation passes (literals and variables): a control character
+   or an unpaired surrogate is BAD_USER_INPUT naming its place (member360.graphql.inputs).
 5. The result's remaining errors: request errors found while starting execution (variables
-   that do not coerce, an unknown operation name) are BAD_USER_INPUT; in production
+   that do not coerce) are BAD_USER_INPUT; in production
    "Did you mean" suggestions are cut, and `MaskUnexpectedErrors` sends an error without a
    code as "Unexpected error." (INTERNAL_SERVER_ERROR) while its detail goes only to the log.
 
@@ -67,6 +70,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from member360.graphql import relay
+from member360.graphql.inputs import TextPlan, plan_texts
 from member360.reports import interactions as report
 
 MAX_TOKENS = 2_000
@@ -421,11 +425,36 @@ class _Pricing:
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    """The operation that runs: the named one, else the first (as Strawberry picks it)."""
+    """The operation that runs: the named one, else the only one (`operation_choice_error`
+    refuses a document of several operations without a name before this is asked)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
         return operations[0] if operations else None
     return next((o for o in operations if o.name and o.name.value == name), None)
+
+
+def operation_choice_error(document: DocumentNode, name: object) -> GraphQLError | None:
+    """The refusal when `operationName` does not pick exactly one operation of the document.
+
+    The spec makes a document of several operations without a name, and a name no operation
+    has, request errors (Strawberry would run the first, or answer a plain-text 400).
+    """
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        if len(operations) <= 1:
+            return None
+        named = ", ".join(o.name.value for o in operations if o.name)
+        message = (
+            f"operationName: must provide operation name if the document contains multiple "
+            f"operations (it has {len(operations)}: {named})"
+        )
+    elif not isinstance(name, str):
+        message = "operationName: must be a string"
+    elif any(o.name and o.name.value == name for o in operations):
+        return None
+    else:
+        message = f'operationName: unknown operation named "{name[:100]}"'
+    return GraphQLError(message, extensions={"code": BAD_USER_INPUT, "field": "operationName"})
 
 
 @dataclass(frozen=True)
@@ -517,6 +546,7 @@ class Policy:
         self.production = production
         self.check = functools.lru_cache(maxsize=CACHE_SIZE)(self._check)
         self._cost = functools.lru_cache(maxsize=CACHE_SIZE)(self._cost_uncached)
+        self.texts = functools.lru_cache(maxsize=CACHE_SIZE)(self._texts)
 
     def _check(
         self,
@@ -571,6 +601,10 @@ class Policy:
         )
         return self._cost(schema, query, operation_name, firsts)
 
+    def _texts(self, schema: GraphQLSchema, query: str, operation_name: str | None) -> TextPlan:
+        document = parse_document(query)
+        return plan_texts(schema, document, _operation(document, operation_name))
+
     def extension(self) -> SchemaExtension:
         return GraphQLLimits(self)
 
@@ -591,7 +625,13 @@ class GraphQLLimits(SchemaExtension):
         ctx = self.execution_context
         if ctx.query is not None and ctx.graphql_document is None:
             # A coded GraphQLError raised here becomes the response's only error.
-            ctx.graphql_document = parse_document(ctx.query)
+            document = parse_document(ctx.query)
+            # Strawberry's `operation_name` falls back to the first operation's: only the
+            # provided value tells whether the request named one.
+            error = operation_choice_error(document, ctx._provided_operation_name)  # type: ignore[attr-defined]
+            if error is not None:
+                raise error
+            ctx.graphql_document = document
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -611,12 +651,17 @@ class GraphQLLimits(SchemaExtension):
             if priced.error is not None:
                 # Execution does not start: no resolver, no SQL.
                 ctx.result = ExecutionResult(data=None, errors=[priced.error])
+            else:
+                plan = self.policy.texts(ctx.schema._schema, ctx.query, ctx.operation_name)
+                refused = plan.errors(ctx.variables)
+                if refused:
+                    ctx.result = ExecutionResult(data=None, errors=refused)
         yield
 
     def _finish(self, error: GraphQLError) -> GraphQLError:
         if code_of(error) is None and error.path is None:
-            # Raised while execution starts: variables that do not coerce, an unknown or
-            # missing operation name. Resolver errors always have a path.
+            # Raised while execution starts: variables that do not coerce. Resolver errors
+            # always have a path.
             error = coded(error, BAD_USER_INPUT)
         if self.policy.production and "Did you mean" in error.message:
             error = GraphQLError(

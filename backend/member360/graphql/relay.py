@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -36,33 +37,61 @@ class Connection(Generic[NodeT]):
     page_info: PageInfo
 
 
+# Row ids are 64-bit signed integers on both databases.
+MAX_ROW_ID = 2**63 - 1
+_ROW_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
 def encode_cursor(moment: dt.datetime | str, row_id: int) -> str:
     value = moment.isoformat() if isinstance(moment, dt.datetime) else moment
     return base64.urlsafe_b64encode(f"{value}|{row_id}".encode()).decode()
+
+
+def invalid_cursor(argument: str = "after") -> GraphQLError:
+    return GraphQLError(
+        f"{argument}: invalid cursor (pass the cursor of an edge this connection returned)",
+        extensions={"code": "BAD_USER_INPUT", "field": argument},
+    )
+
+
+def decode_base64(value: str) -> bytes:
+    """Strict URL-safe base64 (the lenient default skips foreign characters); ValueError."""
+    return base64.b64decode(value.encode("ascii"), altchars=b"-_", validate=True)
+
+
+def row_id_of(text: str) -> int:
+    """A row id as cursors and global ids write it; ValueError unless 1 .. MAX_ROW_ID."""
+    if not _ROW_ID.fullmatch(text) or int(text) > MAX_ROW_ID:
+        raise ValueError(text)
+    return int(text)
+
+
+def _split_cursor(cursor: str) -> tuple[str, int]:
+    value, row_id = decode_base64(cursor).decode().rsplit("|", 1)
+    if "\x00" in value:
+        # No row holds one (PostgreSQL cannot even take it as a parameter). Other control
+        # characters may sit in names imported before the import format refused them.
+        raise ValueError(cursor)
+    return value, row_id_of(row_id)
 
 
 def decode_time_cursor(cursor: str | None) -> tuple[dt.datetime, int] | None:
     if cursor is None:
         return None
     try:
-        value, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().rsplit("|", 1)
-        return dt.datetime.fromisoformat(value).astimezone(dt.UTC), int(row_id)
-    except (ValueError, UnicodeDecodeError):
-        raise GraphQLError(
-            "after: not a cursor from this connection", extensions={"code": "BAD_USER_INPUT"}
-        ) from None
+        value, row_id = _split_cursor(cursor)
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC), row_id
+    except (ValueError, OverflowError):  # UnicodeError is a ValueError
+        raise invalid_cursor() from None
 
 
 def decode_text_cursor(cursor: str | None) -> tuple[str, int] | None:
     if cursor is None:
         return None
     try:
-        value, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().rsplit("|", 1)
-        return value, int(row_id)
-    except (ValueError, UnicodeDecodeError):
-        raise GraphQLError(
-            "after: not a cursor from this connection", extensions={"code": "BAD_USER_INPUT"}
-        ) from None
+        return _split_cursor(cursor)
+    except ValueError:
+        raise invalid_cursor() from None
 
 
 def page_size(first: int | None) -> int:

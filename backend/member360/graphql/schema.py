@@ -15,6 +15,7 @@ from member360.customers.queries import CustomerQuery
 from member360.exports.mutations import ExportMutation
 from member360.exports.types import ExportQuery
 from member360.graphql.access import FORBIDDEN, protect
+from member360.graphql.inputs import check_schema
 from member360.graphql.limits import code_of, graphql_extensions
 from member360.history.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
@@ -86,6 +87,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         extensions=[*graphql_extensions(production=production), OperationLogExtension],
     )
     protect(built)
+    check_schema(built._schema)
     return built
 
 

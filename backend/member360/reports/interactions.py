@@ -29,7 +29,6 @@ import asyncio
 import base64
 import datetime as dt
 import functools
-import json
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -62,6 +61,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.db import Database
+from member360.graphql.relay import MAX_ROW_ID, decode_base64
 from member360.ingest.unit import table
 from member360.ledger.models import SEARCH_COLUMNS, ActivityKind, activity_search_text
 from member360.orgs.service import OrgInfo
@@ -70,6 +70,8 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 500
 MAX_RANGE_DAYS = 366
 MAX_TEXT = 200
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(9998, 12, 31)
 
 pa = table("points_activities")
 customers = table("customers")
@@ -113,6 +115,14 @@ class ReportFilter:
 
     def checked(self, *, max_days: int | None = MAX_RANGE_DAYS) -> ReportFilter:
         """Blank texts count as not given; a reversed or too long range is an error."""
+        for name, day in (("from", self.from_), ("to", self.to)):
+            if not EARLIEST_DAY <= day <= LATEST_DAY:
+                # Far days would overflow the day arithmetic of the statements.
+                raise ReportInputError(
+                    f"filter.{name}",
+                    f"{day.isoformat()} is outside the days a report can cover "
+                    f"({EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()})",
+                )
         if self.to < self.from_:
             raise ReportInputError(
                 "filter.to", f"{self.to.isoformat()} is before from ({self.from_.isoformat()})"
@@ -196,20 +206,30 @@ class RowKey:
     @classmethod
     def from_cursor(cls, cursor: str) -> RowKey:
         try:
-            day, pk, action_id, order_id, custom_id = json.loads(
-                base64.urlsafe_b64decode(cursor.encode())
-            )
-            key = cls(dt.date.fromisoformat(day), pk, action_id, order_id, custom_id)
+            day, pk, action_id, order_id, custom_id = orjson.loads(decode_base64(cursor))
             if not (
-                isinstance(pk, int)
-                and isinstance(action_id, int)
-                and isinstance(order_id, str | None)
-                and isinstance(custom_id, str | None)
+                isinstance(day, str)
+                and _whole(pk, 1, MAX_ROW_ID)
+                and _whole(action_id, -(2**31), 2**31 - 1)  # a 32-bit column on PostgreSQL
+                and _key_text(order_id)
+                and _key_text(custom_id)
             ):
                 raise ValueError(cursor)
-        except (ValueError, TypeError, UnicodeDecodeError):
-            raise ReportInputError("after", "not a cursor of this report") from None
+            key = cls(dt.date.fromisoformat(day), pk, action_id, order_id, custom_id)
+        except (ValueError, TypeError):  # orjson.JSONDecodeError and UnicodeError included
+            raise ReportInputError(
+                "after", "invalid cursor (pass the cursor of an edge this report returned)"
+            ) from None
         return key
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _key_text(value: object) -> bool:
+    # PostgreSQL cannot take NUL as a parameter, and no stored id holds one.
+    return value is None or (isinstance(value, str) and "\x00" not in value)
 
 
 # ---------------------------------------------------------------------- building the statement
