@@ -29,7 +29,7 @@ from member360.db import Database
 from member360.demo_events import generate_demo_events
 from member360.graphql.inputs import FREE_TEXT, check_schema
 from member360.graphql.schema import schema
-from member360.ingest.mutations import MAX_EVENTS_PER_CALL
+from member360.ingest.limits import EVENTS_PER_CALL
 from member360.orgs.service import OrgInfo
 from member360.reports.interactions import MAX_TEXT
 from tests.factories import (
@@ -661,7 +661,7 @@ async def test_the_default_limit_takes_the_largest_ingest_batch(
     demo = generate_demo_events(members=60, end=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     sample = [e for e in demo if e["type"] == "lead.created"]
     assert sample
-    events = [dict(sample[i % len(sample)]) for i in range(MAX_EVENTS_PER_CALL)]
+    events = [dict(sample[i % len(sample)]) for i in range(EVENTS_PER_CALL)]
     events[0] = {"type": "no.such", "id": "first"}  # the importer stops at once: a cheap check
     body = json.dumps(
         {
