@@ -12,7 +12,7 @@ const config: CodegenConfig = {
       config: {
         useTypeImports: true,
         enumsAsTypes: true,
-        scalars: { Date: 'string', DateTime: 'string', JSON: 'unknown' },
+        scalars: { Date: 'string', DateTime: 'string', JSON: 'unknown', BigInt: 'number' },
       },
     },
   },

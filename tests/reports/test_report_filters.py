@@ -11,7 +11,7 @@ from member360.auth.keys import create_api_key
 from member360.db import Database
 from member360.orgs.service import OrgInfo
 from member360.reports.interactions import ReportFilter, iter_rows
-from tests.factories import StatementCounter, at, earn, ingest_ok
+from tests.factories import StatementCounter, at, earn, ingest_ok, make_customer
 from tests.graphql.conftest import GraphQLCall
 from tests.reports.dataset import KEYS, REPORT, TOTALS, as_keys, day, expected_rows, seed, window
 
@@ -296,3 +296,23 @@ async def test_iter_rows_yields_the_whole_report_in_batches(
     assert keys == await expected_rows(db, org, backend, window())
     assert all(r.email is None and r.phone_number is None for b in batches for r in b)
     assert ReportFilter.from_params(f.as_params()) == f
+
+
+async def test_totals_over_a_big_program_pass_the_32_bit_int(
+    db: Database, org: OrgInfo, gql: GraphQLCall
+) -> None:
+    # Given two members who each hold close to the largest balance (each within an Int)
+    largest = 2**31 - 1
+    await ingest_ok(
+        db,
+        org,
+        make_customer("BIG-1", when=at(1)),
+        make_customer("BIG-2", when=at(1)),
+        earn("BIG-1", largest, when=at(2)),
+        earn("BIG-2", largest - 1, when=at(2)),
+    )
+    # When the report sums the program
+    result = await gql(TOTALS, filter={"from": day(0), "to": day(3)})
+    # Then the total is exact, beyond 32 bits, and no error is raised
+    assert "errors" not in result, result
+    assert result["data"]["interactionReport"]["totals"] == {"points": 2 * largest - 1}

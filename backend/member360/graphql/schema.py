@@ -17,6 +17,7 @@ from member360.exports.types import ExportQuery
 from member360.graphql.access import FORBIDDEN, protect
 from member360.graphql.inputs import check_schema
 from member360.graphql.limits import code_of, graphql_extensions
+from member360.graphql.scalars import SCALARS
 from member360.history.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
 from member360.logs import OperationLogExtension, log_graphql_errors
@@ -83,7 +84,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     built = Member360Schema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(disable_field_suggestions=production),
+        config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
         extensions=[*graphql_extensions(production=production), OperationLogExtension],
     )
     protect(built)

@@ -8,6 +8,7 @@ import strawberry
 
 from member360.graphql.access import personal
 from member360.graphql.relay import PageInfo
+from member360.graphql.scalars import BigInt
 from member360.reports.interactions import ReportFilter, ReportRow
 
 
@@ -125,7 +126,8 @@ class InteractionReportEdge:
 
 @strawberry.type
 class InteractionReportTotals:
-    points: int = strawberry.field(description="Sum of points over every row of the filter.")
+    # BigInt: one member's figures fit an Int (the ledger caps them), a program's sum may not.
+    points: BigInt = strawberry.field(description="Sum of points over every row of the filter.")
 
 
 @strawberry.type
