@@ -37,10 +37,12 @@ def asyncpg_dsn(url: str) -> str:
 async def connect_all_orgs(url: str, *, connect_timeout: float = 10.0) -> Any:
     """An asyncpg connection of the bench itself that sees every organization's rows.
 
-    Tenant tables are under forced row-level security (migration 0005), which binds the tables'
-    owner too unless it is a superuser, and a connection that names no organization sees no row.
-    The bench reads across organizations (which org has members, export jobs by status) the way
-    the app's system tasks do: with `m360.org_id` set to ALL_ORGS, here for the whole session.
+    Tenant tables are under forced row-level security, which binds the tables' owner too unless
+    it is a superuser, and a connection that names no organization sees no row. The bench reads
+    across organizations (which org has members, export jobs by status) over the owner's URL:
+    since migration 0007 the owner's own policy shows it every organization, and ALL_ORGS,
+    set here for the whole session, does the same on a database still at 0005 (whose policy
+    honoured it for any role; under 0007 it shows every other role nothing).
     """
     import asyncpg
 
