@@ -92,6 +92,22 @@ def is_tenant_table(table: Any) -> bool:
     return isinstance(table, Table) and bool(table.info.get("tenant"))
 
 
+def table(name: str) -> Table:
+    """The table of that name, for statements in SQLAlchemy Core (every read, the import).
+
+    Model modules put their tables on `metadata` when imported, and member360.models imports
+    them all. It is imported on the first lookup rather than at the top of this module, which
+    every model module imports: a module can then name any table without importing the
+    package that defines it.
+    """
+    found = metadata.tables.get(name)
+    if found is None:
+        import member360.models  # noqa: F401  (registers every table on the metadata)
+
+        found = metadata.tables[name]
+    return found
+
+
 class TenantSession(Session):
     """Session whose `info["org_id"]` must be set before any tenant table is touched."""
 

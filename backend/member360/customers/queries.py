@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from sqlalchemy import func, or_, select, tuple_
 
 from member360.customers.types import Customer, parse_global_id
+from member360.db import table
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -16,7 +17,6 @@ from member360.graphql.relay import (
     encode_cursor,
     page_size,
 )
-from member360.ingest.unit import table
 
 customers = table("customers")
 # Characters of a search text, after trimming; the report's text filters have the same cap.

@@ -10,11 +10,11 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import select, update
 
+from member360.db import table
 from member360.exports import mail
 from member360.exports.jobs import actor_of
 from member360.exports.models import AuditEvent
 from member360.history.types import Coupon, CouponStatus
-from member360.ingest.unit import table
 
 coupons = table("coupons")
 customers = table("customers")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy import select
 
-from member360.ingest.unit import table
+from member360.db import table
 from member360.reports.interactions import distinct_sources
 
 

@@ -60,9 +60,8 @@ from sqlalchemy import table as lightweight_table
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from member360.db import Database
+from member360.db import Database, table
 from member360.graphql.relay import MAX_ROW_ID, decode_base64
-from member360.ingest.unit import table
 from member360.ledger.models import SEARCH_COLUMNS, ActivityKind, activity_search_text
 from member360.orgs.service import OrgInfo
 
