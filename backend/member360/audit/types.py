@@ -7,7 +7,7 @@ link, which carries no credential):
 - `export.downloaded` (target: the job id; detail: kind);
 - `coupon.resent` (target: the coupon id; detail: channel);
 - `api_key.used`: the first use of an API key in each clock hour (UTC); see
-  member360.audit.keyuse;
+  member360.auth.keyuse;
 - logins and sign-in failures (recorded by the users/sessions code).
 """
 
@@ -21,7 +21,7 @@ from graphql import GraphQLError
 from sqlalchemy import select, tuple_
 from strawberry.scalars import JSON
 
-from member360.exports.models import AuditEvent as AuditRow
+from member360.audit.models import AuditEvent as AuditRow
 from member360.graphql.relay import (
     Connection,
     connection,

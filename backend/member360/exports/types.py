@@ -12,8 +12,9 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import select, tuple_
 
+from member360.audit.log import actor_of
 from member360.auth.keys import Principal
-from member360.exports.jobs import ExportRequestError, actor_of, request_export
+from member360.exports.jobs import ExportRequestError, request_export
 from member360.exports.links import download_url
 from member360.exports.models import ExportJob as ExportJobRow
 from member360.exports.models import JobStatus
