@@ -23,13 +23,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from member360 import mail
 from member360.audit.log import actor_of
 from member360.audit.models import AuditEvent
 from member360.auth.keys import Principal
 from member360.config import Settings
 from member360.crossorg import export_jobs_owing_mail, owes_mail, runnable, runnable_export_jobs
 from member360.db import Database
-from member360.exports import mail
 from member360.exports.links import download_url
 from member360.exports.models import ExportJob, JobStatus
 from member360.exports.tabs import TABS, CustomerTab, customer_pk_for, tab_batches

@@ -10,10 +10,10 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import select, update
 
+from member360 import mail
 from member360.audit.log import actor_of
 from member360.audit.models import AuditEvent
 from member360.db import table
-from member360.exports import mail
 from member360.history.types import Coupon, CouponStatus
 
 coupons = table("coupons")
