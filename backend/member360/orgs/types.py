@@ -1,10 +1,25 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from member360.db import table
-from member360.reports.interactions import distinct_sources
+
+# Distinct sources of the org's points activities: a loose scan of
+# ix_points_activities_org_source (one index probe per source) instead of reading every
+# activity. The report's drop-down asks it, but it needs nothing of the report's code.
+SOURCES = text(
+    """
+    WITH RECURSIVE s(source) AS (
+        SELECT min(source) FROM points_activities WHERE org_id = :org
+        UNION ALL
+        SELECT (SELECT min(p.source) FROM points_activities p
+                WHERE p.org_id = :org AND p.source > s.source)
+        FROM s WHERE s.source IS NOT NULL
+    )
+    SELECT source FROM s WHERE source IS NOT NULL
+    """
+)
 
 
 @strawberry.type
@@ -71,7 +86,9 @@ class Organization:
         "source drop-down). Needs reports:read: null with a FORBIDDEN error without it."
     )
     async def sources(self, info: strawberry.Info) -> list[str] | None:
-        return await distinct_sources(info.context.db, info.context.org_id)
+        async with info.context.db.session(info.context.org_id) as s:
+            rows = await s.execute(SOURCES, {"org": info.context.org_id})
+            return [r.source for r in rows]
 
     @strawberry.field
     async def campaigns(self, info: strawberry.Info) -> list[Campaign]:

@@ -696,23 +696,6 @@ def catalog_query(org_id: int, term: str, dialect: str) -> Query:
     return Query(_catalog_template(dialect), {"org_id": org_id, "content": like_pattern(term)})
 
 
-def sources_statement(org_id: int) -> Any:
-    """Distinct sources of the org's activities: a loose scan of ix_points_activities_org_source
-    (one index probe per source) instead of reading every activity."""
-    return text(
-        """
-        WITH RECURSIVE s(source) AS (
-            SELECT min(source) FROM points_activities WHERE org_id = :org
-            UNION ALL
-            SELECT (SELECT min(p.source) FROM points_activities p
-                    WHERE p.org_id = :org AND p.source > s.source)
-            FROM s WHERE s.source IS NOT NULL
-        )
-        SELECT source FROM s WHERE source IS NOT NULL
-        """
-    ).bindparams(org=org_id)
-
-
 # ---------------------------------------------------------------------- running it
 
 
@@ -899,8 +882,3 @@ async def iter_rows(
         if not page.has_next:
             return
         after = page.rows[-1].key
-
-
-async def distinct_sources(db: Database, org_id: int) -> list[str]:
-    async with db.session(org_id) as session:
-        return [r.source for r in await session.execute(sources_statement(org_id))]
