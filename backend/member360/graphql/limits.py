@@ -16,7 +16,8 @@
    (QUERY_TOO_DEEP) and, in production, no introspection (INTROSPECTION_DISABLED) and no
    "Did you mean" suggestions. Its other errors are GRAPHQL_VALIDATION_FAILED.
 4. Cost, with the request's variables, before execution starts: `first` above a connection's
-   cap is PAGE_TOO_LARGE, a cost above MAX_COST is QUERY_TOO_COMPLEX (see `operation_cost`).
+   cap (relay.MAX_PAGE, or what its field declares with relay.page_cap) is PAGE_TOO_LARGE,
+   a cost above MAX_COST is QUERY_TOO_COMPLEX (see `operation_cost`).
    Then every text value the operation passes (literals and variables): a control character
    or an unpaired surrogate is BAD_USER_INPUT naming its place (member360.graphql.inputs).
 5. The result's remaining errors: request errors found while starting execution (variables
@@ -71,7 +72,6 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from member360.graphql import relay
 from member360.graphql.inputs import TextPlan, plan_texts
-from member360.reports import interactions as report
 
 MAX_TOKENS = 2_000
 MAX_QUERY_CHARS = 50_000
@@ -102,9 +102,6 @@ GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 UNEXPECTED_ERROR = "Unexpected error."
-
-# Connections whose cap is not relay.MAX_PAGE: (type, field) -> cap.
-PAGE_CAPS: Mapping[tuple[str, str], int] = {("Query", "interactionReport"): report.MAX_PAGE}
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
@@ -389,7 +386,7 @@ class _Pricing:
             return 1
         fixed, per_item = self.selection_set(node.selection_set, get_named_type(definition.type))
         if "first" in definition.args:
-            return 1 + fixed + self.first(node, parent, definition) * per_item
+            return 1 + fixed + self.first(node, definition) * per_item
         if in_connection and name == "edges":
             many = 1  # the connection's `first` already counts its edges
         elif _is_list(definition):
@@ -398,7 +395,7 @@ class _Pricing:
             many = 1
         return many * (1 + fixed + per_item)
 
-    def first(self, node: FieldNode, parent: Any, definition: GraphQLField) -> int:
+    def first(self, node: FieldNode, definition: GraphQLField) -> int:
         default = definition.args["first"].default_value
         value: Any = default if isinstance(default, int) else None
         for argument in node.arguments or ():
@@ -414,7 +411,7 @@ class _Pricing:
                 value = None
         if not isinstance(value, int) or isinstance(value, bool):
             value = relay.DEFAULT_PAGE  # what the resolvers use for a missing `first`
-        cap = PAGE_CAPS.get((parent.name, node.name.value), relay.MAX_PAGE)
+        cap = relay.page_cap_of(definition)
         if value > cap and self.too_large is None:
             self.too_large = GraphQLError(
                 f"first: at most {cap} rows per page (got {value})",

@@ -9,12 +9,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLField
 
 NodeT = TypeVar("NodeT")
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+# Field metadata naming a connection's own cap on `first` (see `page_cap`).
+PAGE_CAP = "member360.page_cap"
+_DEFINITION = "strawberry-definition"  # where Strawberry keeps the StrawberryField of a field
 
 
 @strawberry.type
@@ -104,6 +107,21 @@ def page_size(first: int | None) -> int:
             f"first: at most {MAX_PAGE} rows per page", extensions={"code": "PAGE_TOO_LARGE"}
         )
     return first
+
+
+def page_cap(cap: int) -> dict[str, Any]:
+    """Field metadata for a connection whose pages may hold another number of rows than
+    MAX_PAGE: `@strawberry.field(metadata=page_cap(500))`. The field's resolver still checks
+    `first` itself; the limits read the cap to refuse a larger `first` before anything runs.
+    """
+    return {PAGE_CAP: cap}
+
+
+def page_cap_of(field: GraphQLField) -> int:
+    """The cap on a connection field's `first`: its declared `page_cap`, else MAX_PAGE."""
+    definition = (field.extensions or {}).get(_DEFINITION)
+    cap = (getattr(definition, "metadata", None) or {}).get(PAGE_CAP, MAX_PAGE)
+    return int(cap)
 
 
 def connection(

@@ -9,8 +9,9 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
-from member360.graphql.relay import PageInfo
+from member360.graphql.relay import PageInfo, page_cap
 from member360.reports.interactions import (
+    MAX_PAGE,
     Page,
     ReportInputError,
     RowKey,
@@ -46,7 +47,8 @@ def _selected(selections: Iterable[Any]) -> set[str]:
 class ReportQuery:
     @strawberry.field(
         description="The All Interactions report: one row per member, action, order and custom "
-        "id per day (organization time zone), newest day first. Needs reports:read."
+        "id per day (organization time zone), newest day first. Needs reports:read.",
+        metadata=page_cap(MAX_PAGE),
     )
     async def interaction_report(
         self,
