@@ -17,11 +17,12 @@ import datetime as dt
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select, tuple_
 from strawberry.scalars import JSON
 
 from member360.audit.models import AuditEvent as AuditRow
+from member360.errors import InputError
+from member360.graphql.errors import forbidden
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -64,9 +65,8 @@ def _instant(value: dt.datetime, tz: Any, field: str) -> dt.datetime:
     try:
         return value.astimezone(dt.UTC)
     except OverflowError:  # within a day of year 1 or year 9999
-        raise GraphQLError(
-            f"filter.{field}: {value.isoformat()} is out of range",
-            extensions={"code": "BAD_USER_INPUT", "field": f"filter.{field}"},
+        raise InputError(
+            f"filter.{field}: {value.isoformat()} is out of range", field=f"filter.{field}"
         ) from None
 
 
@@ -83,10 +83,7 @@ class AuditQuery:
         ctx = info.context
         if not ctx.principal.is_admin:
             # API keys (whatever their scopes) and agents never read who did what.
-            raise GraphQLError(
-                "auditEvents: only admin users may read the audit log",
-                extensions={"code": "FORBIDDEN"},
-            )
+            raise forbidden("auditEvents: only admin users may read the audit log")
         size = page_size(first)
         t = AUDIT
         stmt = select(t).where(t.c.org_id == ctx.org_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import func, or_, select, tuple_
 
 from member360.customers.types import Customer, parse_global_id
 from member360.db import table
+from member360.errors import InputError
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -21,10 +21,6 @@ from member360.graphql.relay import (
 customers = table("customers")
 # Characters of a search text, after trimming; the report's text filters have the same cap.
 MAX_SEARCH = 200
-
-
-def _bad(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
 async def _follow_merges(info: strawberry.Info, row: Any) -> Any:
@@ -67,14 +63,15 @@ class CustomerQuery:
             if v is not None
         }
         if len(given) != 1:
-            raise _bad("customer: give exactly one of id, customerId, externalId, mobile, email")
+            raise InputError(
+                "customer: give exactly one of id, customerId, externalId, mobile, email"
+            )
         c = customers.c
         if id is not None:
             pk = parse_global_id(str(id))
             if pk is None:
-                raise GraphQLError(
-                    "id: invalid id (pass the id of a Customer this API returned)",
-                    extensions={"code": "BAD_USER_INPUT", "field": "id"},
+                raise InputError(
+                    "id: invalid id (pass the id of a Customer this API returned)", field="id"
                 )
             cond = c.id == pk
         elif customer_id is not None:
@@ -105,10 +102,10 @@ class CustomerQuery:
         ctx = info.context
         text = search.strip()
         if not text:
-            raise _bad("search: must not be empty")
+            raise InputError("search: must not be empty")
         if len(text) > MAX_SEARCH:
             # Bounds the LIKE pattern (SQLite refuses long ones as "too complex").
-            raise _bad(f"search: at most {MAX_SEARCH} characters (got {len(text)})")
+            raise InputError(f"search: at most {MAX_SEARCH} characters (got {len(text)})")
         size = page_size(first)
         c = customers.c
         stmt = select(customers).where(

@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select, tuple_
 
 from member360.audit.log import actor_of
@@ -20,6 +19,7 @@ from member360.exports.models import ExportJob as ExportJobRow
 from member360.exports.models import JobStatus
 from member360.exports.tabs import CustomerTab, customer_pk_for
 from member360.graphql.access import personal
+from member360.graphql.errors import bad_input
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -101,10 +101,6 @@ class ExportJob:
         )
 
 
-def _bad(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
-
-
 def _visible_jobs(principal: Principal) -> list[Any]:
     """Conditions on the jobs a caller may see.
 
@@ -126,9 +122,8 @@ class ExportQuery:
     async def export_job(self, info: strawberry.Info, id: strawberry.ID) -> ExportJob | None:
         ctx = info.context
         if not _PUBLIC_ID.fullmatch(str(id)):
-            raise GraphQLError(
-                "id: invalid id (pass the id of an export job this API returned)",
-                extensions={"code": "BAD_USER_INPUT", "field": "id"},
+            raise bad_input(
+                "id: invalid id (pass the id of an export job this API returned)", field="id"
             )
         async with ctx.db.session(ctx.org_id) as session:
             row = (
@@ -193,7 +188,7 @@ async def request_export_field(
             email=email,
         )
     except ExportRequestError as exc:
-        raise _bad(str(exc)) from None
+        raise bad_input(str(exc)) from None
     if ctx.queue is not None:
         from member360.exports.queue import defer_export
 
@@ -208,5 +203,5 @@ async def check_customer_tab(info: strawberry.Info, tab: CustomerTabExport) -> d
     ctx = info.context
     ctx.require("customers:read", "requestExport of a customer tab")
     if await customer_pk_for(ctx.db, ctx.org_id, tab.customer_id) is None:
-        raise _bad(f"customerTab.customerId: unknown customer {tab.customer_id!r}")
+        raise bad_input(f"customerTab.customerId: unknown customer {tab.customer_id!r}")
     return {"customerId": tab.customer_id, "tab": tab.tab.value}

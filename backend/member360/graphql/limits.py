@@ -71,6 +71,22 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from member360.graphql import relay
+from member360.graphql.errors import (
+    BAD_USER_INPUT,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    INTERNAL_SERVER_ERROR,
+    INTROSPECTION_DISABLED,
+    PAGE_TOO_LARGE,
+    QUERY_TOO_COMPLEX,
+    QUERY_TOO_DEEP,
+    QUERY_TOO_LONG,
+    TOO_MANY_ALIASES,
+    UNAVAILABLE,
+    bad_input,
+    code_of,
+    coded,
+)
 from member360.graphql.inputs import TextPlan, plan_texts
 
 MAX_TOKENS = 2_000
@@ -90,38 +106,9 @@ MAX_COST = 25_000
 MAX_VALIDATION_ERRORS = 20
 CACHE_SIZE = 512
 
-QUERY_TOO_LONG = "QUERY_TOO_LONG"
-QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
-TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-PAGE_TOO_LARGE = "PAGE_TOO_LARGE"
-BATCHING_DISABLED = "BATCHING_DISABLED"
-INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
-GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-BAD_USER_INPUT = "BAD_USER_INPUT"
-INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 UNEXPECTED_ERROR = "Unexpected error."
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
-
-
-def coded(error: GraphQLError, code: str, **extensions: Any) -> GraphQLError:
-    """The same error with `extensions.code` (and any other extensions) set."""
-    return GraphQLError(
-        error.message,
-        error.nodes,
-        error.source,
-        error.positions,
-        error.path,
-        error.original_error,
-        {**(error.extensions or {}), "code": code, **extensions},
-    )
-
-
-def code_of(error: GraphQLError) -> str | None:
-    code = (error.extensions or {}).get("code")
-    return code if isinstance(code, str) else None
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -451,7 +438,7 @@ def operation_choice_error(document: DocumentNode, name: object) -> GraphQLError
         return None
     else:
         message = f'operationName: unknown operation named "{name[:100]}"'
-    return GraphQLError(message, extensions={"code": BAD_USER_INPUT, "field": "operationName"})
+    return bad_input(message, field="operationName")
 
 
 @dataclass(frozen=True)
@@ -691,7 +678,7 @@ class MaskUnexpectedErrors(MaskErrors):
             # A database outage is no bug: say so, so that clients retry (the HTTP layer
             # answers 503 UNAVAILABLE the same way when it fails before GraphQL runs).
             masked.message = UNAVAILABLE_MESSAGE
-            masked.extensions = {"code": "UNAVAILABLE"}
+            masked.extensions = {"code": UNAVAILABLE}
             return masked
         masked.extensions = {"code": INTERNAL_SERVER_ERROR}
         return masked

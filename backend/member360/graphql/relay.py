@@ -11,6 +11,8 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from graphql import GraphQLError, GraphQLField
 
+from member360.graphql.errors import PAGE_TOO_LARGE, bad_input, refusal
+
 NodeT = TypeVar("NodeT")
 
 MAX_PAGE = 100
@@ -51,9 +53,9 @@ def encode_cursor(moment: dt.datetime | str, row_id: int) -> str:
 
 
 def invalid_cursor(argument: str = "after") -> GraphQLError:
-    return GraphQLError(
+    return bad_input(
         f"{argument}: invalid cursor (pass the cursor of an edge this connection returned)",
-        extensions={"code": "BAD_USER_INPUT", "field": argument},
+        field=argument,
     )
 
 
@@ -101,11 +103,9 @@ def page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
     if first < 0:
-        raise GraphQLError("first: must not be negative", extensions={"code": "BAD_USER_INPUT"})
+        raise bad_input("first: must not be negative")
     if first > MAX_PAGE:
-        raise GraphQLError(
-            f"first: at most {MAX_PAGE} rows per page", extensions={"code": "PAGE_TOO_LARGE"}
-        )
+        raise refusal(f"first: at most {MAX_PAGE} rows per page", PAGE_TOO_LARGE)
     return first
 
 

@@ -61,6 +61,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.db import Database, table
+from member360.errors import InputError, PageTooLarge
 from member360.graphql.relay import MAX_ROW_ID, decode_base64
 from member360.ledger.models import SEARCH_COLUMNS, ActivityKind, activity_search_text
 from member360.orgs.service import OrgInfo
@@ -84,14 +85,12 @@ activity_text = lightweight_table("points_activities_text", column("rowid"), col
 KEY = (pa.c.local_date, pa.c.customer_id, pa.c.action_id, pa.c.order_id, pa.c.custom_id)
 
 
-class ReportInputError(ValueError):
+class ReportInputError(InputError):
     """A filter or paging argument the report refuses; `field` names it as the caller wrote it."""
 
-    def __init__(self, field: str, message: str, code: str = "BAD_USER_INPUT") -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", field=field)
         self.message = message
-        self.code = code
 
 
 # ---------------------------------------------------------------------- the filter
@@ -180,9 +179,7 @@ def page_size(first: int | None) -> int:
     if first < 0:
         raise ReportInputError("first", "must not be negative")
     if first > MAX_PAGE:
-        raise ReportInputError(
-            "first", f"at most {MAX_PAGE} rows per page (got {first})", "PAGE_TOO_LARGE"
-        )
+        raise PageTooLarge(f"first: at most {MAX_PAGE} rows per page (got {first})", field="first")
     return first
 
 
