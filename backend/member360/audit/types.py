@@ -23,6 +23,7 @@ from strawberry.scalars import JSON
 from member360.audit.models import AuditEvent as AuditRow
 from member360.errors import InputError
 from member360.graphql.errors import forbidden
+from member360.graphql.info import Info
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -75,7 +76,7 @@ class AuditQuery:
     @strawberry.field(description="The organization's audit log, newest first (admin users only).")
     async def audit_events(
         self,
-        info: strawberry.Info,
+        info: Info,
         first: int | None = 20,
         after: str | None = None,
         filter: AuditEventFilter | None = None,

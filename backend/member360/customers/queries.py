@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select, tuple_
 from member360.customers.types import Customer, parse_global_id
 from member360.db import table
 from member360.errors import InputError
+from member360.graphql.info import Info
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -23,7 +24,7 @@ customers = table("customers")
 MAX_SEARCH = 200
 
 
-async def _follow_merges(info: strawberry.Info, row: Any) -> Any:
+async def _follow_merges(info: Info, row: Any) -> Any:
     """A merged member's ids resolve to the member it was merged into."""
     ctx = info.context
     for _ in range(16):
@@ -43,7 +44,7 @@ class CustomerQuery:
     @strawberry.field(description="One member by exactly one of its identifiers.")
     async def customer(
         self,
-        info: strawberry.Info,
+        info: Info,
         id: strawberry.ID | None = None,
         customer_id: str | None = None,
         external_id: str | None = None,
@@ -97,7 +98,7 @@ class CustomerQuery:
         "external id, mobile or email equals it."
     )
     async def customers(
-        self, info: strawberry.Info, search: str, first: int | None = 20, after: str | None = None
+        self, info: Info, search: str, first: int | None = 20, after: str | None = None
     ) -> Connection[Customer]:
         ctx = info.context
         text = search.strip()

@@ -10,6 +10,7 @@ from member360.exports.types import (
     request_export_field,
 )
 from member360.graphql.errors import bad_input, forbidden
+from member360.graphql.info import Info
 from member360.reports.interactions import ReportInputError
 from member360.reports.types import InteractionReportFilter
 
@@ -29,7 +30,7 @@ class RequestExportInput:
 @strawberry.type
 class ExportMutation:
     @strawberry.mutation(description="Queues an Excel export; returns at once with the QUEUED job.")
-    async def request_export(self, info: strawberry.Info, input: RequestExportInput) -> ExportJob:
+    async def request_export(self, info: Info, input: RequestExportInput) -> ExportJob:
         given = [
             name
             for name in ("interaction_report", "customer_tab")

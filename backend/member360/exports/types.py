@@ -20,6 +20,7 @@ from member360.exports.models import JobStatus
 from member360.exports.tabs import CustomerTab, customer_pk_for
 from member360.graphql.access import personal
 from member360.graphql.errors import bad_input
+from member360.graphql.info import Info
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -76,7 +77,7 @@ class ExportJob:
     )
 
     @classmethod
-    def from_row(cls, row: ExportJobRow, info: strawberry.Info) -> ExportJob:
+    def from_row(cls, row: ExportJobRow, info: Info) -> ExportJob:
         ctx = info.context
         tz = ctx.tz
         url = None
@@ -119,7 +120,7 @@ def _visible_jobs(principal: Principal) -> list[Any]:
 @strawberry.type
 class ExportQuery:
     @strawberry.field
-    async def export_job(self, info: strawberry.Info, id: strawberry.ID) -> ExportJob | None:
+    async def export_job(self, info: Info, id: strawberry.ID) -> ExportJob | None:
         ctx = info.context
         if not _PUBLIC_ID.fullmatch(str(id)):
             raise bad_input(
@@ -142,7 +143,7 @@ class ExportQuery:
         "keys, an agent's own for agents; report jobs need reports:read."
     )
     async def export_jobs(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None
+        self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[ExportJob]:
         ctx = info.context
         size = page_size(first)
@@ -166,7 +167,7 @@ class ExportQuery:
 
 
 async def request_export_field(
-    info: strawberry.Info,
+    info: Info,
     *,
     kind: str,
     params: dict[str, Any],
@@ -199,7 +200,7 @@ async def request_export_field(
     return ExportJob.from_row(job, info)
 
 
-async def check_customer_tab(info: strawberry.Info, tab: CustomerTabExport) -> dict[str, Any]:
+async def check_customer_tab(info: Info, tab: CustomerTabExport) -> dict[str, Any]:
     ctx = info.context
     ctx.require("customers:read", "requestExport of a customer tab")
     if await customer_pk_for(ctx.db, ctx.org_id, tab.customer_id) is None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from member360.graphql.errors import forbidden
 
@@ -64,14 +64,14 @@ def _personal_resolver(attr: str, label: str, when: Callable[[Any], bool] | None
 
     if when is None:
 
-        def resolve(root: Any, info: Any) -> Any:
+        def resolve(root: Any, info: GraphQLResolveInfo) -> Any:
             if info.context.pii:
                 return getattr(root, attr)
             raise forbidden(message, scope=PII_SCOPE)
 
     else:
 
-        def resolve(root: Any, info: Any) -> Any:
+        def resolve(root: Any, info: GraphQLResolveInfo) -> Any:
             if info.context.pii or not when(root):
                 return getattr(root, attr)
             raise forbidden(message, scope=PII_SCOPE)
@@ -82,7 +82,7 @@ def _personal_resolver(attr: str, label: str, when: Callable[[Any], bool] | None
 def _scoped_resolver(inner: Any, label: str, scope: str) -> Any:
     message = f"{label} needs the {scope} scope"
 
-    def resolve(root: Any, info: Any, **args: Any) -> Any:
+    def resolve(root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
         if not info.context.principal.can(scope):
             raise forbidden(message, scope=scope)
         return inner(root, info, **args)

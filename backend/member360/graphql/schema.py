@@ -19,6 +19,7 @@ from member360.exports.mutations import ExportMutation
 from member360.exports.types import ExportQuery
 from member360.graphql.access import protect
 from member360.graphql.errors import FORBIDDEN, code_of, input_refusal
+from member360.graphql.info import Info
 from member360.graphql.inputs import check_schema
 from member360.graphql.limits import graphql_extensions
 from member360.history.mutations import CouponMutation
@@ -33,7 +34,7 @@ log = logging.getLogger("member360.graphql")
 @strawberry.type
 class OrgQuery:
     @strawberry.field
-    def me(self, info: strawberry.Info) -> Viewer:
+    def me(self, info: Info) -> Viewer:
         p = info.context.principal
         return Viewer(
             organization=organization_of(info),
@@ -44,7 +45,7 @@ class OrgQuery:
         )
 
     @strawberry.field
-    def organization(self, info: strawberry.Info) -> Organization:
+    def organization(self, info: Info) -> Organization:
         return organization_of(info)
 
 

@@ -15,6 +15,7 @@ from member360.audit.models import AuditEvent
 from member360.db import table
 from member360.errors import InputError
 from member360.graphql.errors import DELIVERY_FAILED, refusal
+from member360.graphql.info import Info
 from member360.history.types import Coupon, CouponStatus
 
 coupons = table("coupons")
@@ -38,7 +39,7 @@ class CouponMutation:
     @strawberry.mutation(
         description="Sends an active coupon to its member again (email, else SMS)."
     )
-    async def resend_coupon(self, info: strawberry.Info, coupon_id: strawberry.ID) -> Coupon:
+    async def resend_coupon(self, info: Info, coupon_id: strawberry.ID) -> Coupon:
         ctx = info.context
         org_id, now = ctx.org_id, dt.datetime.now(dt.UTC)
         async with ctx.db.session(org_id) as session:

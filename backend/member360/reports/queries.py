@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from member360.graphql.errors import forbidden
+from member360.graphql.info import Info
 from member360.graphql.relay import PageInfo, page_cap
 from member360.reports.interactions import (
     MAX_PAGE,
@@ -47,7 +48,7 @@ class ReportQuery:
     )
     async def interaction_report(
         self,
-        info: strawberry.Info,
+        info: Info,
         filter: InteractionReportFilter,
         first: int | None = 50,
         after: str | None = None,
