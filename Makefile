@@ -43,9 +43,20 @@ test: install lint chromium
 	cd $(FRONTEND) && npx vitest run
 	$(BIN)/python -m pytest
 
+# mypy checks every backend module but these, which still have type errors (mostly SQLModel
+# columns compared in queries, which mypy types as bool); `$(BIN)/mypy backend/member360` lists
+# them all. Their errors stay silent where checked modules import them.
+MYPY_UNCHECKED := app.py crossorg.py demo.py auth/users.py exports/jobs.py exports/queue.py \
+	exports/types.py ingest/importer.py ingest/schemas.py ingest/unit.py orgs/service.py \
+	reports/interactions.py migrations/versions/0001_initial_schema.py \
+	migrations/versions/0003_export_jobs.py
+
 lint: install
 	$(BIN)/ruff check backend tests bench
 	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/mypy --follow-imports=silent backend/member360 \
+		$(foreach f,$(MYPY_UNCHECKED),--exclude '^backend/member360/$(f)$$')
+	$(BIN)/python -m pytest -q -p no:randomly tests/test_layering.py
 
 schema: install
 	$(BIN)/member360 export-schema > schema.graphql

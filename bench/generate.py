@@ -53,8 +53,7 @@ from bench.simulate import (
     catalog_rows,
     shift_ids,
 )
-from member360.db import UTCDateTime
-from member360.ingest.unit import table
+from member360.db import UTCDateTime, table
 
 # ---------------------------------------------------------------------- simulation workers
 

@@ -456,7 +456,7 @@ FACTS_SCRIPT = """
 import asyncio, json, sys
 from sqlalchemy import func, select
 from member360.db import Database
-from member360.ingest.unit import table
+from member360.db import table
 from member360.orgs.service import get_org
 
 async def main(url, slug):

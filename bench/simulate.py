@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 import member360.models  # noqa: F401  (every table on the metadata)
-from member360.ingest.unit import table
+from member360.db import table
 
 # Tables the simulator fills, in foreign-key order.
 TABLES = (

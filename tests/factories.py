@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from member360.db import Database
+from member360.db import Database, table
 from member360.ingest.importer import Importer, ImportOutcome
-from member360.ingest.unit import table
 from member360.orgs.service import OrgInfo
 
 _ids = itertools.count(1)

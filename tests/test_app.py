@@ -10,7 +10,7 @@ import httpx
 from member360.app import create_app
 from member360.config import Settings
 from member360.db import Database
-from member360.ledger.expiry import expire_all, expiry_loop
+from member360.ingest.expiry import expire_all, expiry_loop
 from member360.orgs.service import OrgInfo
 from tests.factories import balance, earn, ingest_ok, make_customer
 

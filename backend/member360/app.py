@@ -35,7 +35,7 @@ from member360.exports.jobs import JobRunner
 from member360.exports.routes import download_endpoint
 from member360.graphql.context import Context, make_context
 from member360.graphql.schema import schema_for
-from member360.ledger.expiry import expiry_loop
+from member360.ingest.expiry import expiry_loop
 from member360.logs import RequestLogMiddleware, bind_principal
 from member360.ratelimit import RateLimits, retry_after_of
 from member360.security import (

@@ -157,7 +157,7 @@ def worker(check: bool, max_age: float | None) -> None:
                 await run_worker(db, settings)
             else:
                 from member360.exports.jobs import JobRunner
-                from member360.ledger.expiry import expiry_loop
+                from member360.ingest.expiry import expiry_loop
 
                 log.info("worker: polling export jobs; expiring due lots every minute")
                 await asyncio.gather(

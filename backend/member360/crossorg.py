@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.auth.models import ApiKey, User, UserSession
-from member360.db import ACROSS_ORGS, metadata
+from member360.db import ACROSS_ORGS, table
 from member360.exports.models import ExportJob, JobStatus
 
 
@@ -66,7 +66,7 @@ async def orgs_with_due_lots(session: AsyncSession, due_by: dt.datetime) -> list
             text("SELECT m360_orgs_with_due_lots(:due_by)"), {"due_by": due_by}
         )
         return [int(r) for r in rows]
-    lots = metadata.tables["lots"]
+    lots = table("lots")
     query = (
         select(lots.c.org_id).where(lots.c.remaining > 0, lots.c.expires_at <= due_by).distinct()
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.types import JSON, TypeDecorator
 from sqlmodel import SQLModel
@@ -92,6 +93,22 @@ def is_tenant_table(table: Any) -> bool:
     return isinstance(table, Table) and bool(table.info.get("tenant"))
 
 
+def table(name: str) -> Table:
+    """The table of that name, for statements in SQLAlchemy Core (every read, the import).
+
+    Model modules put their tables on `metadata` when imported, and member360.models imports
+    them all. It is imported on the first lookup rather than at the top of this module, which
+    every model module imports: a module can then name any table without importing the
+    package that defines it.
+    """
+    found = metadata.tables.get(name)
+    if found is None:
+        import member360.models  # noqa: F401  (registers every table on the metadata)
+
+        found = metadata.tables[name]
+    return found
+
+
 class TenantSession(Session):
     """Session whose `info["org_id"]` must be set before any tenant table is touched."""
 
@@ -104,9 +121,9 @@ def _guard_tenant(state: ORMExecuteState) -> None:
     if state.execution_options.get(ACROSS_ORGS):
         if state.session.get_bind().dialect.name == "sqlite":
             return
-    tables = find_tables(
-        state.statement, include_crud=True, include_joins=True, include_aliases=True
-    )
+    # An ORM execution's statement is always a clause (select, insert, update, delete, text).
+    statement = cast(ClauseElement, state.statement)
+    tables = find_tables(statement, include_crud=True, include_joins=True, include_aliases=True)
     touched = sorted({t.name for t in tables if is_tenant_table(t)})
     if touched:
         raise TenantNotBound(f"no organization bound for a query on {', '.join(touched)}")
@@ -203,7 +220,7 @@ class Database:
             await conn.exec_driver_sql("ANALYZE")
 
 
-def one_of(column: Any, values: Sequence[Any], dialect: str) -> ColumnElement[bool]:
+def one_of(column: ColumnElement[Any], values: Sequence[Any], dialect: str) -> ColumnElement[bool]:
     """`column IN (values)`; on PostgreSQL as `= ANY(array)`.
 
     One array parameter keeps the statement text (and so its prepared plan) the same whatever

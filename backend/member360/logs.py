@@ -36,6 +36,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from member360.graphql.errors import INTERNAL_SERVER_ERROR
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -344,7 +346,7 @@ def log_graphql_errors(errors: Sequence[GraphQLError]) -> None:
             safe_message(_SQL_TAIL.sub("", str(original))),
             f"\n{stack}" if stack else "",
             extra={
-                "code": "INTERNAL_SERVER_ERROR",
+                "code": INTERNAL_SERVER_ERROR,
                 "graphql_path": path,
                 "error_type": type(original).__name__,
             },

@@ -1,8 +1,9 @@
 """Imports every table so the metadata (Alembic, tests) sees the whole schema."""
 
+from member360.audit.models import AuditEvent
 from member360.auth.models import ApiKey, LoginThrottle, User, UserSession
 from member360.customers.models import Customer
-from member360.exports.models import AuditEvent, ExportJob
+from member360.exports.models import ExportJob
 from member360.history.models import (
     BehavioralEvent,
     Communication,

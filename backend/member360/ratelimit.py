@@ -40,10 +40,10 @@ from starlette.responses import JSONResponse
 
 from member360.auth.keys import Principal
 from member360.config import Settings
+from member360.graphql.errors import RATE_LIMITED
 
 log = logging.getLogger("member360.ratelimit")
 
-RATE_LIMITED = "RATE_LIMITED"
 Clock = Callable[[], float]
 
 # Redis answers one script call in well under a millisecond on a local network; a request that

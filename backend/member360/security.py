@@ -30,7 +30,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from member360.graphql.limits import BATCHING_DISABLED, parse_document
+from member360.graphql.errors import BATCHING_DISABLED
+from member360.graphql.limits import parse_document
 
 # A same-origin single-page app: scripts, styles, fonts and API calls from this origin only
 # (ship CSS as files: inline <style> elements are refused), no plugins, no framing.

@@ -18,6 +18,8 @@ from sqlalchemy import exc as sa_exc
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from member360.graphql.errors import UNAVAILABLE
+
 log = logging.getLogger("member360")
 
 RETRY_AFTER_SECONDS = 5
@@ -82,7 +84,7 @@ class DatabaseUnavailableMiddleware:
                     "errors": [
                         {
                             "message": UNAVAILABLE_MESSAGE,
-                            "extensions": {"code": "UNAVAILABLE"},
+                            "extensions": {"code": UNAVAILABLE},
                         }
                     ]
                 },

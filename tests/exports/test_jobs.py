@@ -14,12 +14,13 @@ from typing import Any
 import openpyxl
 from sqlalchemy import select, update
 
+from member360.audit.models import AuditEvent
 from member360.auth.keys import SCOPES, create_api_key
 from member360.config import Settings
 from member360.db import Database
 from member360.exports.jobs import JobRunner
 from member360.exports.links import make_token
-from member360.exports.models import AuditEvent, ExportJob
+from member360.exports.models import ExportJob
 from member360.orgs.service import OrgInfo, create_org
 from tests.exports.conftest import Api, Mailbox, free_port
 from tests.factories import at, earn, event, ingest_ok, make_customer, redeem
@@ -335,5 +336,5 @@ async def test_requests_and_downloads_are_audited(
                 )
             ).scalars()
         ]
-    # The key's first use this hour is audited too (member360.audit.keyuse).
+    # The key's first use this hour is audited too (member360.auth.keyuse).
     assert actions == ["api_key.used", "export.requested", "export.downloaded"]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from member360.audit.models import AuditEvent
 from member360.auth.keys import create_api_key
 from member360.config import Settings
 from member360.db import Database
-from member360.exports.models import AuditEvent
 from member360.orgs.service import OrgInfo
 from tests.exports.conftest import Api, Mailbox, free_port
 from tests.factories import at, event, ingest_ok, make_customer

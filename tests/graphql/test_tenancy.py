@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from member360.auth.keys import SCOPES, create_api_key
-from member360.db import Database, TenantNotBound
-from member360.ingest.unit import table
+from member360.db import Database, TenantNotBound, table
 from member360.orgs.service import OrgInfo, create_org
 from tests.graphql.conftest import GraphQLCall
 from tests.graphql.test_customer_history import CUSTOMER_PAGE, seed_full_history

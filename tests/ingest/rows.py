@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from member360.db import Database
-from member360.ingest.unit import FLUSH_ORDER, table
+from member360.db import Database, table
+from member360.ingest.unit import FLUSH_ORDER
 from member360.orgs.service import OrgInfo
 
 CATALOG_TABLES = ("stores", "actions", "campaigns", "action_series", "surveys", "survey_sections")

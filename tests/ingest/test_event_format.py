@@ -10,9 +10,8 @@ from typing import Any
 import pytest_asyncio
 from sqlalchemy import select
 
-from member360.db import Database
+from member360.db import Database, table
 from member360.ingest import limits
-from member360.ingest.unit import table
 from member360.orgs.service import OrgInfo
 from tests.factories import ingest, ingest_ok
 from tests.ingest.hostile import seed, template

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from member360.db import Database
-from member360.ingest.unit import table
+from member360.db import Database, table
 from member360.orgs.service import OrgInfo
 from tests.factories import at, balance, earn, event, ingest, ingest_ok, make_customer, purchase
 from tests.ingest.api import IngestCall

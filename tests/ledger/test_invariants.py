@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from member360.db import Database
-from member360.ingest.unit import table
+from member360.db import Database, table
 from member360.orgs.service import OrgInfo, create_org
 from tests.factories import event, ingest, ledger_totals
 from tests.ingest.rows import changed_tables, org_rows

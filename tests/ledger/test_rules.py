@@ -6,8 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from member360.db import Database
-from member360.ingest.unit import table
+from member360.db import Database, table
 from member360.orgs.service import OrgInfo
 from tests.factories import (
     activities,

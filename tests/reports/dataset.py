@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from member360.db import Database
-from member360.ingest.unit import table
+from member360.db import Database, table
 from member360.orgs.service import OrgInfo
 from tests.factories import (
     BASE,

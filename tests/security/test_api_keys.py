@@ -8,10 +8,10 @@ import httpx
 from sqlalchemy import select
 
 from member360.app import create_app
+from member360.audit.models import AuditEvent
 from member360.auth.keys import KeyResolver, create_api_key, hash_key, revoke_api_key
 from member360.auth.models import ApiKey
 from member360.db import Database
-from member360.exports.models import AuditEvent
 from member360.orgs.service import OrgInfo, create_org
 from tests.security.conftest import settings_for
 from tests.test_cli import member360

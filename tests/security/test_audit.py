@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from member360.audit.models import AuditEvent
 from member360.auth.keys import ROLE_SCOPES, SCOPES, KeyResolver, Principal, create_api_key
 from member360.auth.models import ApiKey
 from member360.config import Settings
 from member360.db import Database
-from member360.exports.models import AuditEvent
 from member360.graphql.context import make_context
 from member360.graphql.schema import schema
 from member360.orgs.service import OrgInfo, create_org

@@ -27,8 +27,8 @@ from member360.db import ALL_ORGS, ORG_SETTING, Database, is_tenant_table, metad
 from member360.demo_events import generate_demo_events
 from member360.exports.jobs import JobRunner, request_export
 from member360.exports.models import ExportJob
+from member360.ingest.expiry import expire_all
 from member360.ingest.importer import Importer
-from member360.ledger.expiry import expire_all
 from member360.migrate import AppRoleError, migrate, rls_bypass
 from member360.orgs.models import EXTENDED_ATTRIBUTES
 from member360.orgs.service import OrgInfo, create_org

@@ -15,12 +15,12 @@ import pytest
 import strawberry
 from sqlalchemy import func, select, update
 
+from member360.audit.models import AuditEvent
 from member360.auth.keys import SCOPES, create_api_key
-from member360.db import Database
-from member360.exports.models import AuditEvent, ExportJob
+from member360.db import Database, table
+from member360.exports.models import ExportJob
 from member360.graphql.access import FIELD_SCOPES, personal_fields, protect
 from member360.graphql.schema import schema, schema_for
-from member360.ingest.unit import table
 from member360.orgs.service import OrgInfo
 from tests.factories import at, earn, event, ingest_ok, make_customer
 from tests.reports.dataset import window

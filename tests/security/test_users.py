@@ -19,6 +19,7 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from member360.app import create_app
+from member360.audit.models import AuditEvent
 from member360.auth.models import LoginThrottle, User, UserSession
 from member360.auth.routes import CSRF_COOKIE, SESSION_COOKIE
 from member360.auth.users import (
@@ -30,7 +31,6 @@ from member360.auth.users import (
 )
 from member360.config import Settings
 from member360.db import ALL_ORGS, Database
-from member360.exports.models import AuditEvent
 from member360.orgs.service import OrgInfo, create_org
 from tests.conftest import cli_env
 from tests.security.conftest import STRONG_SECRET

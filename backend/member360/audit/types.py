@@ -7,7 +7,7 @@ link, which carries no credential):
 - `export.downloaded` (target: the job id; detail: kind);
 - `coupon.resent` (target: the coupon id; detail: channel);
 - `api_key.used`: the first use of an API key in each clock hour (UTC); see
-  member360.audit.keyuse;
+  member360.auth.keyuse;
 - logins and sign-in failures (recorded by the users/sessions code).
 """
 
@@ -17,11 +17,13 @@ import datetime as dt
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select, tuple_
 from strawberry.scalars import JSON
 
-from member360.exports.models import AuditEvent as AuditRow
+from member360.audit.models import AuditEvent as AuditRow
+from member360.errors import InputError
+from member360.graphql.errors import forbidden
+from member360.graphql.info import Info
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -64,9 +66,8 @@ def _instant(value: dt.datetime, tz: Any, field: str) -> dt.datetime:
     try:
         return value.astimezone(dt.UTC)
     except OverflowError:  # within a day of year 1 or year 9999
-        raise GraphQLError(
-            f"filter.{field}: {value.isoformat()} is out of range",
-            extensions={"code": "BAD_USER_INPUT", "field": f"filter.{field}"},
+        raise InputError(
+            f"filter.{field}: {value.isoformat()} is out of range", field=f"filter.{field}"
         ) from None
 
 
@@ -75,7 +76,7 @@ class AuditQuery:
     @strawberry.field(description="The organization's audit log, newest first (admin users only).")
     async def audit_events(
         self,
-        info: strawberry.Info,
+        info: Info,
         first: int | None = 20,
         after: str | None = None,
         filter: AuditEventFilter | None = None,
@@ -83,10 +84,7 @@ class AuditQuery:
         ctx = info.context
         if not ctx.principal.is_admin:
             # API keys (whatever their scopes) and agents never read who did what.
-            raise GraphQLError(
-                "auditEvents: only admin users may read the audit log",
-                extensions={"code": "FORBIDDEN"},
-            )
+            raise forbidden("auditEvents: only admin users may read the audit log")
         size = page_size(first)
         t = AUDIT
         stmt = select(t).where(t.c.org_id == ctx.org_id)

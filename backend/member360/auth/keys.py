@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from member360.audit.keyuse import stamp_key_use
+from member360.audit.models import AuditEvent
+from member360.auth.keyuse import stamp_key_use
 from member360.auth.models import ApiKey
 from member360.crossorg import org_of_api_key
 from member360.db import Database, rebind
-from member360.exports.models import AuditEvent
 from member360.orgs.service import OrgInfo, get_org
 
 SCOPES = (
@@ -61,11 +61,6 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "ADMIN"
-
-
-def user_actor(email: str) -> str:
-    """How the audit log names a user (readable by the org's admins only, never logged)."""
-    return f"user:{email}"
 
 
 def hash_key(key: str) -> str:

@@ -27,7 +27,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from member360.auth.keys import ROLE_SCOPES, ROLES, Principal, user_actor
+from member360.audit.log import user_actor
+from member360.audit.models import AuditEvent
+from member360.auth.keys import ROLE_SCOPES, ROLES, Principal
 from member360.auth.models import LoginThrottle, User, UserSession
 from member360.crossorg import org_of_session, org_of_user
 from member360.db import Database, rebind
@@ -373,9 +375,7 @@ def _seconds_until(when: dt.datetime, now: dt.datetime) -> int:
 
 def _audit_row(
     org_id: int, email: str, action: str, now: dt.datetime, address: str | None
-) -> object:
-    from member360.exports.models import AuditEvent
-
+) -> AuditEvent:
     return AuditEvent(
         org_id=org_id,
         at=now,

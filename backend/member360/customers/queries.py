@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import func, or_, select, tuple_
 
 from member360.customers.types import Customer, parse_global_id
+from member360.db import table
+from member360.errors import InputError
+from member360.graphql.info import Info
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -16,18 +18,13 @@ from member360.graphql.relay import (
     encode_cursor,
     page_size,
 )
-from member360.ingest.unit import table
 
 customers = table("customers")
 # Characters of a search text, after trimming; the report's text filters have the same cap.
 MAX_SEARCH = 200
 
 
-def _bad(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
-
-
-async def _follow_merges(info: strawberry.Info, row: Any) -> Any:
+async def _follow_merges(info: Info, row: Any) -> Any:
     """A merged member's ids resolve to the member it was merged into."""
     ctx = info.context
     for _ in range(16):
@@ -47,7 +44,7 @@ class CustomerQuery:
     @strawberry.field(description="One member by exactly one of its identifiers.")
     async def customer(
         self,
-        info: strawberry.Info,
+        info: Info,
         id: strawberry.ID | None = None,
         customer_id: str | None = None,
         external_id: str | None = None,
@@ -67,14 +64,15 @@ class CustomerQuery:
             if v is not None
         }
         if len(given) != 1:
-            raise _bad("customer: give exactly one of id, customerId, externalId, mobile, email")
+            raise InputError(
+                "customer: give exactly one of id, customerId, externalId, mobile, email"
+            )
         c = customers.c
         if id is not None:
             pk = parse_global_id(str(id))
             if pk is None:
-                raise GraphQLError(
-                    "id: invalid id (pass the id of a Customer this API returned)",
-                    extensions={"code": "BAD_USER_INPUT", "field": "id"},
+                raise InputError(
+                    "id: invalid id (pass the id of a Customer this API returned)", field="id"
                 )
             cond = c.id == pk
         elif customer_id is not None:
@@ -100,15 +98,15 @@ class CustomerQuery:
         "external id, mobile or email equals it."
     )
     async def customers(
-        self, info: strawberry.Info, search: str, first: int | None = 20, after: str | None = None
+        self, info: Info, search: str, first: int | None = 20, after: str | None = None
     ) -> Connection[Customer]:
         ctx = info.context
         text = search.strip()
         if not text:
-            raise _bad("search: must not be empty")
+            raise InputError("search: must not be empty")
         if len(text) > MAX_SEARCH:
             # Bounds the LIKE pattern (SQLite refuses long ones as "too complex").
-            raise _bad(f"search: at most {MAX_SEARCH} characters (got {len(text)})")
+            raise InputError(f"search: at most {MAX_SEARCH} characters (got {len(text)})")
         size = page_size(first)
         c = customers.c
         stmt = select(customers).where(

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 
 from member360.graphql.access import personal
+from member360.graphql.info import Info
 from member360.graphql.paging import Page, PageKey
 from member360.graphql.relay import (
     Connection,
@@ -62,7 +63,7 @@ def _cursor(time_column: str) -> Any:
     return lambda row: encode_cursor(getattr(row, time_column), row.id)
 
 
-async def _page(info: strawberry.Info, loader_name: str, key: PageKey) -> Page:
+async def _page(info: Info, loader_name: str, key: PageKey) -> Page:
     page: Page = await getattr(info.context.loaders, loader_name).load(key)
     return page
 
@@ -73,7 +74,7 @@ class PointsHistory:
 
     @strawberry.field
     async def redemptions(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Redemption]:
         page = await _page(info, "redemptions_by_customer", _key(self.customer_pk, first, after))
         tz = info.context.tz
@@ -86,7 +87,7 @@ class PointsHistory:
         )
 
     @strawberry.field
-    async def expiry_schedule(self, info: strawberry.Info) -> list[ExpiryBucket]:
+    async def expiry_schedule(self, info: Info) -> list[ExpiryBucket]:
         rows = await info.context.loaders.open_lots_by_customer.load(self.customer_pk)
         tz = info.context.tz
         buckets: dict[dt.date, int] = defaultdict(int)
@@ -98,7 +99,7 @@ class PointsHistory:
 
     @strawberry.field
     async def expired(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[ExpiredPoints]:
         page = await _page(info, "expired_by_customer", _key(self.customer_pk, first, after))
         tz = info.context.tz
@@ -112,7 +113,7 @@ class PointsHistory:
 
     @strawberry.field(description='Tier ("slab") history.')
     async def tier_history(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[TierChange]:
         page = await _page(info, "tier_changes_by_customer", _key(self.customer_pk, first, after))
         tz = info.context.tz
@@ -125,7 +126,7 @@ class PointsHistory:
         )
 
     async def _activity(
-        self, info: strawberry.Info, first: int | None, after: str | None, variant: str | None
+        self, info: Info, first: int | None, after: str | None, variant: str | None
     ) -> Connection[PointsActivity]:
         page = await _page(
             info, "activity_by_customer", _key(self.customer_pk, first, after, variant)
@@ -141,19 +142,19 @@ class PointsHistory:
 
     @strawberry.field(description="Points credited under a promotion (campaign benefits).")
     async def promotions(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PointsActivity]:
         return await self._activity(info, first, after, "PROMOTION")
 
     @strawberry.field(description="Points credited by the loyalty tracker.")
     async def loyalty_tracker(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PointsActivity]:
         return await self._activity(info, first, after, "TRACKER")
 
     @strawberry.field
     async def transfers(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PointsTransfer]:
         page = await _page(info, "transfers_by_customer", _key(self.customer_pk, first, after))
         tz = info.context.tz
@@ -167,7 +168,7 @@ class PointsHistory:
 
     @strawberry.field(description="Every signed entry, newest first, with the balance after it.")
     async def activity(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PointsActivity]:
         return await self._activity(info, first, after, None)
 
@@ -178,7 +179,7 @@ class CouponHistory:
 
     @strawberry.field
     async def issued(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Coupon]:
         page = await _page(info, "coupons_by_customer", _key(self.customer_pk, first, after))
         tz, now = info.context.tz, info.context.now
@@ -192,7 +193,7 @@ class CouponHistory:
 
     @strawberry.field
     async def redemptions(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Coupon]:
         page = await _page(
             info, "coupon_redemptions_by_customer", _key(self.customer_pk, first, after)
@@ -226,7 +227,7 @@ class Customer:
     enrolled_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Any, info: strawberry.Info) -> Customer:
+    def from_row(cls, row: Any, info: Info) -> Customer:
         ctx = info.context
         pii = ctx.pii
         return cls(
@@ -257,7 +258,7 @@ class Customer:
     @strawberry.field
     async def transactions(
         self,
-        info: strawberry.Info,
+        info: Info,
         type: TransactionType | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -276,7 +277,7 @@ class Customer:
     @strawberry.field
     async def interactions(
         self,
-        info: strawberry.Info,
+        info: Info,
         channel: Channel | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -294,7 +295,7 @@ class Customer:
 
     @strawberry.field
     async def behavioral_events(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[BehavioralEvent]:
         page = await _page(info, "behavioral_events_by_customer", _key(self.pk, first, after))
         tz = info.context.tz
@@ -308,7 +309,7 @@ class Customer:
 
     @strawberry.field
     async def leads(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Lead]:
         page = await _page(info, "leads_by_customer", _key(self.pk, first, after))
         tz = info.context.tz
@@ -322,7 +323,7 @@ class Customer:
 
     @strawberry.field
     async def segment_history(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[SegmentChange]:
         page = await _page(info, "segment_changes_by_customer", _key(self.pk, first, after))
         tz = info.context.tz
@@ -336,7 +337,7 @@ class Customer:
 
     @strawberry.field
     async def identifier_history(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[IdentifierChange]:
         page = await _page(info, "identifier_changes_by_customer", _key(self.pk, first, after))
         tz, pii = info.context.tz, info.context.pii

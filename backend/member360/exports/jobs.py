@@ -23,13 +23,15 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from member360.auth.keys import Principal, user_actor
+from member360 import mail
+from member360.audit.log import actor_of
+from member360.audit.models import AuditEvent
+from member360.auth.keys import Principal
 from member360.config import Settings
 from member360.crossorg import export_jobs_owing_mail, owes_mail, runnable, runnable_export_jobs
 from member360.db import Database
-from member360.exports import mail
 from member360.exports.links import download_url
-from member360.exports.models import AuditEvent, ExportJob, JobStatus
+from member360.exports.models import ExportJob, JobStatus
 from member360.exports.tabs import TABS, CustomerTab, customer_pk_for, tab_batches
 from member360.logs import log_scope, safe_message
 from member360.orgs.service import OrgInfo, get_org
@@ -48,28 +50,6 @@ class ExportRequestError(ValueError):
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def actor_of(principal: Principal) -> str:
-    return (
-        user_actor(principal.user_email) if principal.user_email else f"api-key:{principal.key_id}"
-    )
-
-
-async def audit(
-    db: Database, org_id: int, actor: str, action: str, target: str | None, **detail: Any
-) -> None:
-    async with db.session(org_id) as session, session.begin():
-        session.add(
-            AuditEvent(
-                org_id=org_id,
-                at=_now(),
-                actor=actor,
-                action=action,
-                target=target,
-                detail=detail or None,
-            )
-        )
 
 
 async def request_export(

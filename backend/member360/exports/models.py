@@ -56,19 +56,3 @@ class ExportJob(SQLModel, table=True):
     finished_at: dt.datetime | None = instant()
     expires_at: dt.datetime | None = instant()  # the download link's expiry
     notified_at: dt.datetime | None = instant()  # when the requester was mailed
-
-
-@tenant_table
-class AuditEvent(SQLModel, table=True):
-    """Who did what and when: exports requested and downloaded, coupon resends, logins."""
-
-    __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_org_at", "org_id", "at", "id"),)
-
-    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
-    org_id: int = org_fk()
-    at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    actor: str
-    action: str
-    target: str | None = None
-    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
 
 from member360.exports.types import (
     CustomerTabExport,
@@ -10,6 +9,8 @@ from member360.exports.types import (
     check_customer_tab,
     request_export_field,
 )
+from member360.graphql.errors import bad_input, forbidden
+from member360.graphql.info import Info
 from member360.reports.interactions import ReportInputError
 from member360.reports.types import InteractionReportFilter
 
@@ -29,31 +30,26 @@ class RequestExportInput:
 @strawberry.type
 class ExportMutation:
     @strawberry.mutation(description="Queues an Excel export; returns at once with the QUEUED job.")
-    async def request_export(self, info: strawberry.Info, input: RequestExportInput) -> ExportJob:
+    async def request_export(self, info: Info, input: RequestExportInput) -> ExportJob:
         given = [
             name
             for name in ("interaction_report", "customer_tab")
             if getattr(input, name) is not None
         ]
         if len(given) != 1:
-            raise GraphQLError(
-                "input: give exactly one of interactionReport, customerTab",
-                extensions={"code": "BAD_USER_INPUT"},
-            )
+            raise bad_input("input: give exactly one of interactionReport, customerTab")
         if input.interaction_report is not None:
             info.context.require("reports:read", "requestExport of the interaction report")
             try:
                 report_filter = input.interaction_report.to_filter().checked()
             except ReportInputError as exc:
-                raise GraphQLError(
-                    f"input.interactionReport.{str(exc).removeprefix('filter.')}",
-                    extensions={"code": "BAD_USER_INPUT"},
+                raise bad_input(
+                    f"input.interactionReport.{str(exc).removeprefix('filter.')}"
                 ) from None
             if report_filter.email is not None and not info.context.pii:
                 # The same rule as the report itself: email is personal data.
-                raise GraphQLError(
-                    "input.interactionReport.email: filtering by email needs the pii:read scope",
-                    extensions={"code": "FORBIDDEN"},
+                raise forbidden(
+                    "input.interactionReport.email: filtering by email needs the pii:read scope"
                 )
             return await request_export_field(
                 info,

@@ -34,7 +34,7 @@ from member360.crossorg import runnable_export_jobs
 from member360.db import Database
 from member360.exports.jobs import JobRunner
 from member360.exports.models import ExportJob, JobStatus
-from member360.ledger.expiry import expire_all
+from member360.ingest.expiry import expire_all
 
 log = logging.getLogger("member360.queue")
 

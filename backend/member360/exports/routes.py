@@ -9,9 +9,9 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from member360.audit.log import audit
 from member360.config import Settings
 from member360.db import Database
-from member360.exports.jobs import audit
 from member360.exports.links import LinkExpired, LinkInvalid, read_token
 from member360.exports.models import ExportJob, JobStatus
 from member360.logs import bind

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 from sqlalchemy import select
 
-from member360.db import Database
+from member360.db import Database, table
 from member360.graphql.paging import HistorySpec, PageKey, history_statement
 from member360.history import loaders as history
 from member360.history.types import (
@@ -25,7 +25,6 @@ from member360.history.types import (
     coupon_status,
     effective_till_code,
 )
-from member360.ingest.unit import table
 from member360.ledger import loaders as ledger
 
 

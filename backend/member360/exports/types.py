@@ -9,16 +9,18 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select, tuple_
 
+from member360.audit.log import actor_of
 from member360.auth.keys import Principal
-from member360.exports.jobs import ExportRequestError, actor_of, request_export
+from member360.exports.jobs import ExportRequestError, request_export
 from member360.exports.links import download_url
 from member360.exports.models import ExportJob as ExportJobRow
 from member360.exports.models import JobStatus
 from member360.exports.tabs import CustomerTab, customer_pk_for
 from member360.graphql.access import personal
+from member360.graphql.errors import bad_input
+from member360.graphql.info import Info
 from member360.graphql.relay import (
     Connection,
     connection,
@@ -75,7 +77,7 @@ class ExportJob:
     )
 
     @classmethod
-    def from_row(cls, row: ExportJobRow, info: strawberry.Info) -> ExportJob:
+    def from_row(cls, row: ExportJobRow, info: Info) -> ExportJob:
         ctx = info.context
         tz = ctx.tz
         url = None
@@ -100,10 +102,6 @@ class ExportJob:
         )
 
 
-def _bad(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
-
-
 def _visible_jobs(principal: Principal) -> list[Any]:
     """Conditions on the jobs a caller may see.
 
@@ -122,12 +120,11 @@ def _visible_jobs(principal: Principal) -> list[Any]:
 @strawberry.type
 class ExportQuery:
     @strawberry.field
-    async def export_job(self, info: strawberry.Info, id: strawberry.ID) -> ExportJob | None:
+    async def export_job(self, info: Info, id: strawberry.ID) -> ExportJob | None:
         ctx = info.context
         if not _PUBLIC_ID.fullmatch(str(id)):
-            raise GraphQLError(
-                "id: invalid id (pass the id of an export job this API returned)",
-                extensions={"code": "BAD_USER_INPUT", "field": "id"},
+            raise bad_input(
+                "id: invalid id (pass the id of an export job this API returned)", field="id"
             )
         async with ctx.db.session(ctx.org_id) as session:
             row = (
@@ -146,7 +143,7 @@ class ExportQuery:
         "keys, an agent's own for agents; report jobs need reports:read."
     )
     async def export_jobs(
-        self, info: strawberry.Info, first: int | None = 20, after: str | None = None
+        self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[ExportJob]:
         ctx = info.context
         size = page_size(first)
@@ -170,7 +167,7 @@ class ExportQuery:
 
 
 async def request_export_field(
-    info: strawberry.Info,
+    info: Info,
     *,
     kind: str,
     params: dict[str, Any],
@@ -192,7 +189,7 @@ async def request_export_field(
             email=email,
         )
     except ExportRequestError as exc:
-        raise _bad(str(exc)) from None
+        raise bad_input(str(exc)) from None
     if ctx.queue is not None:
         from member360.exports.queue import defer_export
 
@@ -203,9 +200,9 @@ async def request_export_field(
     return ExportJob.from_row(job, info)
 
 
-async def check_customer_tab(info: strawberry.Info, tab: CustomerTabExport) -> dict[str, Any]:
+async def check_customer_tab(info: Info, tab: CustomerTabExport) -> dict[str, Any]:
     ctx = info.context
     ctx.require("customers:read", "requestExport of a customer tab")
     if await customer_pk_for(ctx.db, ctx.org_id, tab.customer_id) is None:
-        raise _bad(f"customerTab.customerId: unknown customer {tab.customer_id!r}")
+        raise bad_input(f"customerTab.customerId: unknown customer {tab.customer_id!r}")
     return {"customerId": tab.customer_id, "tab": tab.tab.value}

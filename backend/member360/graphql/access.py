@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLField, GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
-FORBIDDEN = "FORBIDDEN"
+from member360.graphql.errors import forbidden
+
 PII_SCOPE = "pii:read"
 ANY_CALLER = None  # any valid credential of the organization
 # The metadata key `personal()` sets; its value is the predicate (or True for always).
@@ -48,10 +49,6 @@ FIELD_SCOPES: dict[str, str | None] = {
 }
 
 
-def forbidden(message: str, scope: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": FORBIDDEN, "scope": scope})
-
-
 def personal(description: str | None = None, *, when: Callable[[Any], bool] | None = None) -> Any:
     """A personal-data field: its value needs pii:read.
 
@@ -67,17 +64,17 @@ def _personal_resolver(attr: str, label: str, when: Callable[[Any], bool] | None
 
     if when is None:
 
-        def resolve(root: Any, info: Any) -> Any:
+        def resolve(root: Any, info: GraphQLResolveInfo) -> Any:
             if info.context.pii:
                 return getattr(root, attr)
-            raise forbidden(message, PII_SCOPE)
+            raise forbidden(message, scope=PII_SCOPE)
 
     else:
 
-        def resolve(root: Any, info: Any) -> Any:
+        def resolve(root: Any, info: GraphQLResolveInfo) -> Any:
             if info.context.pii or not when(root):
                 return getattr(root, attr)
-            raise forbidden(message, PII_SCOPE)
+            raise forbidden(message, scope=PII_SCOPE)
 
     return resolve
 
@@ -85,9 +82,9 @@ def _personal_resolver(attr: str, label: str, when: Callable[[Any], bool] | None
 def _scoped_resolver(inner: Any, label: str, scope: str) -> Any:
     message = f"{label} needs the {scope} scope"
 
-    def resolve(root: Any, info: Any, **args: Any) -> Any:
+    def resolve(root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
         if not info.context.principal.can(scope):
-            raise forbidden(message, scope)
+            raise forbidden(message, scope=scope)
         return inner(root, info, **args)
 
     return resolve

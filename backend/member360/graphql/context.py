@@ -10,12 +10,12 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.auth.keys import Principal
 from member360.config import Settings
 from member360.db import Database, TenantNotBound
+from member360.graphql.errors import forbidden
 from member360.graphql.paging import HistorySpec, PagedHistoryLoader, RowsByKeyLoader
 from member360.history import loaders as history
 from member360.ledger import loaders as ledger
@@ -185,10 +185,7 @@ class Context:
     def require(self, scope: str, what: str = "this operation") -> None:
         """For checks that depend on arguments; root fields declare theirs in FIELD_SCOPES."""
         if not self.principal.can(scope):
-            raise GraphQLError(
-                f"{what} needs the {scope} scope",
-                extensions={"code": "FORBIDDEN", "scope": scope},
-            )
+            raise forbidden(f"{what} needs the {scope} scope", scope=scope)
 
 
 def make_context(db: Database, principal: Principal, settings: Settings) -> Context:

@@ -55,7 +55,8 @@ from graphql import (
     VariableNode,
 )
 
-BAD_USER_INPUT = "BAD_USER_INPUT"
+from member360.graphql.errors import bad_input
+
 TEXT_SCALARS = frozenset({"String", "ID"})
 # At most this many refusals per request: one is enough to fix, a few save round trips.
 MAX_ERRORS = 20
@@ -90,7 +91,7 @@ def text_error(value: str, place: str, coordinate: str) -> GraphQLError | None:
         reason = f"not valid Unicode (an unpaired surrogate at character {position})"
     else:
         reason = f"control characters are not allowed (U+{ord(char):04X} at character {position})"
-    return GraphQLError(f"{place}: {reason}", extensions={"code": BAD_USER_INPUT, "field": place})
+    return bad_input(f"{place}: {reason}", field=place)
 
 
 def _nullable(type_: Any) -> Any:

@@ -16,7 +16,8 @@
    (QUERY_TOO_DEEP) and, in production, no introspection (INTROSPECTION_DISABLED) and no
    "Did you mean" suggestions. Its other errors are GRAPHQL_VALIDATION_FAILED.
 4. Cost, with the request's variables, before execution starts: `first` above a connection's
-   cap is PAGE_TOO_LARGE, a cost above MAX_COST is QUERY_TOO_COMPLEX (see `operation_cost`).
+   cap (relay.MAX_PAGE, or what its field declares with relay.page_cap) is PAGE_TOO_LARGE,
+   a cost above MAX_COST is QUERY_TOO_COMPLEX (see `operation_cost`).
    Then every text value the operation passes (literals and variables): a control character
    or an unpaired surrogate is BAD_USER_INPUT naming its place (member360.graphql.inputs).
 5. The result's remaining errors: request errors found while starting execution (variables
@@ -70,8 +71,23 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from member360.graphql import relay
+from member360.graphql.errors import (
+    BAD_USER_INPUT,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    INTERNAL_SERVER_ERROR,
+    INTROSPECTION_DISABLED,
+    PAGE_TOO_LARGE,
+    QUERY_TOO_COMPLEX,
+    QUERY_TOO_DEEP,
+    QUERY_TOO_LONG,
+    TOO_MANY_ALIASES,
+    UNAVAILABLE,
+    bad_input,
+    code_of,
+    coded,
+)
 from member360.graphql.inputs import TextPlan, plan_texts
-from member360.reports import interactions as report
 
 MAX_TOKENS = 2_000
 MAX_QUERY_CHARS = 50_000
@@ -90,41 +106,9 @@ MAX_COST = 25_000
 MAX_VALIDATION_ERRORS = 20
 CACHE_SIZE = 512
 
-QUERY_TOO_LONG = "QUERY_TOO_LONG"
-QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
-TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
-QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-PAGE_TOO_LARGE = "PAGE_TOO_LARGE"
-BATCHING_DISABLED = "BATCHING_DISABLED"
-INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
-GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-BAD_USER_INPUT = "BAD_USER_INPUT"
-INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 UNEXPECTED_ERROR = "Unexpected error."
 
-# Connections whose cap is not relay.MAX_PAGE: (type, field) -> cap.
-PAGE_CAPS: Mapping[tuple[str, str], int] = {("Query", "interactionReport"): report.MAX_PAGE}
-
 _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
-
-
-def coded(error: GraphQLError, code: str, **extensions: Any) -> GraphQLError:
-    """The same error with `extensions.code` (and any other extensions) set."""
-    return GraphQLError(
-        error.message,
-        error.nodes,
-        error.source,
-        error.positions,
-        error.path,
-        error.original_error,
-        {**(error.extensions or {}), "code": code, **extensions},
-    )
-
-
-def code_of(error: GraphQLError) -> str | None:
-    code = (error.extensions or {}).get("code")
-    return code if isinstance(code, str) else None
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -389,7 +373,7 @@ class _Pricing:
             return 1
         fixed, per_item = self.selection_set(node.selection_set, get_named_type(definition.type))
         if "first" in definition.args:
-            return 1 + fixed + self.first(node, parent, definition) * per_item
+            return 1 + fixed + self.first(node, definition) * per_item
         if in_connection and name == "edges":
             many = 1  # the connection's `first` already counts its edges
         elif _is_list(definition):
@@ -398,7 +382,7 @@ class _Pricing:
             many = 1
         return many * (1 + fixed + per_item)
 
-    def first(self, node: FieldNode, parent: Any, definition: GraphQLField) -> int:
+    def first(self, node: FieldNode, definition: GraphQLField) -> int:
         default = definition.args["first"].default_value
         value: Any = default if isinstance(default, int) else None
         for argument in node.arguments or ():
@@ -414,7 +398,7 @@ class _Pricing:
                 value = None
         if not isinstance(value, int) or isinstance(value, bool):
             value = relay.DEFAULT_PAGE  # what the resolvers use for a missing `first`
-        cap = PAGE_CAPS.get((parent.name, node.name.value), relay.MAX_PAGE)
+        cap = relay.page_cap_of(definition)
         if value > cap and self.too_large is None:
             self.too_large = GraphQLError(
                 f"first: at most {cap} rows per page (got {value})",
@@ -454,7 +438,7 @@ def operation_choice_error(document: DocumentNode, name: object) -> GraphQLError
         return None
     else:
         message = f'operationName: unknown operation named "{name[:100]}"'
-    return GraphQLError(message, extensions={"code": BAD_USER_INPUT, "field": "operationName"})
+    return bad_input(message, field="operationName")
 
 
 @dataclass(frozen=True)
@@ -694,7 +678,7 @@ class MaskUnexpectedErrors(MaskErrors):
             # A database outage is no bug: say so, so that clients retry (the HTTP layer
             # answers 503 UNAVAILABLE the same way when it fails before GraphQL runs).
             masked.message = UNAVAILABLE_MESSAGE
-            masked.extensions = {"code": "UNAVAILABLE"}
+            masked.extensions = {"code": UNAVAILABLE}
             return masked
         masked.extensions = {"code": INTERNAL_SERVER_ERROR}
         return masked

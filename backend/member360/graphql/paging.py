@@ -61,7 +61,7 @@ class Fetch(Protocol):
     async def __call__(self, stmt: Any, params: dict[str, Any]) -> Sequence[Any]: ...
 
 
-def member_in(column: Any, dialect: str, name: str = "pks") -> ColumnElement[bool]:
+def member_in(column: ColumnElement[Any], dialect: str, name: str = "pks") -> ColumnElement[bool]:
     """`column IN (:pks)` as a bound list: one array parameter on PostgreSQL."""
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(BigInteger())))

@@ -9,12 +9,17 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLField
+
+from member360.graphql.errors import PAGE_TOO_LARGE, bad_input, refusal
 
 NodeT = TypeVar("NodeT")
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+# Field metadata naming a connection's own cap on `first` (see `page_cap`).
+PAGE_CAP = "member360.page_cap"
+_DEFINITION = "strawberry-definition"  # where Strawberry keeps the StrawberryField of a field
 
 
 @strawberry.type
@@ -48,9 +53,9 @@ def encode_cursor(moment: dt.datetime | str, row_id: int) -> str:
 
 
 def invalid_cursor(argument: str = "after") -> GraphQLError:
-    return GraphQLError(
+    return bad_input(
         f"{argument}: invalid cursor (pass the cursor of an edge this connection returned)",
-        extensions={"code": "BAD_USER_INPUT", "field": argument},
+        field=argument,
     )
 
 
@@ -98,12 +103,25 @@ def page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
     if first < 0:
-        raise GraphQLError("first: must not be negative", extensions={"code": "BAD_USER_INPUT"})
+        raise bad_input("first: must not be negative")
     if first > MAX_PAGE:
-        raise GraphQLError(
-            f"first: at most {MAX_PAGE} rows per page", extensions={"code": "PAGE_TOO_LARGE"}
-        )
+        raise refusal(f"first: at most {MAX_PAGE} rows per page", PAGE_TOO_LARGE)
     return first
+
+
+def page_cap(cap: int) -> dict[str, Any]:
+    """Field metadata for a connection whose pages may hold another number of rows than
+    MAX_PAGE: `@strawberry.field(metadata=page_cap(500))`. The field's resolver still checks
+    `first` itself; the limits read the cap to refuse a larger `first` before anything runs.
+    """
+    return {PAGE_CAP: cap}
+
+
+def page_cap_of(field: GraphQLField) -> int:
+    """The cap on a connection field's `first`: its declared `page_cap`, else MAX_PAGE."""
+    definition = (field.extensions or {}).get(_DEFINITION)
+    cap = (getattr(definition, "metadata", None) or {}).get(PAGE_CAP, MAX_PAGE)
+    return int(cap)
 
 
 def connection(

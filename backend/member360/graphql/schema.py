@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from member360.audit.types import AuditQuery
 from member360.customers.queries import CustomerQuery
+from member360.errors import InputError
 from member360.exports.mutations import ExportMutation
 from member360.exports.types import ExportQuery
-from member360.graphql.access import FORBIDDEN, protect
+from member360.graphql.access import protect
+from member360.graphql.errors import FORBIDDEN, code_of, input_refusal
+from member360.graphql.info import Info
 from member360.graphql.inputs import check_schema
-from member360.graphql.limits import code_of, graphql_extensions
+from member360.graphql.limits import graphql_extensions
 from member360.graphql.scalars import SCALARS
 from member360.history.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
@@ -30,7 +35,7 @@ log = logging.getLogger("member360.graphql")
 @strawberry.type
 class OrgQuery:
     @strawberry.field
-    def me(self, info: strawberry.Info) -> Viewer:
+    def me(self, info: Info) -> Viewer:
         p = info.context.principal
         return Viewer(
             organization=organization_of(info),
@@ -41,7 +46,7 @@ class OrgQuery:
         )
 
     @strawberry.field
-    def organization(self, info: strawberry.Info) -> Organization:
+    def organization(self, info: Info) -> Organization:
         return organization_of(info)
 
 
@@ -53,6 +58,20 @@ class Query(OrgQuery, CustomerQuery, ReportQuery, ExportQuery, AuditQuery):
 @strawberry.type
 class Mutation(IngestMutation, ExportMutation, CouponMutation):
     pass
+
+
+class AnsweringInputErrors(StrawberryGraphQLCoreExecutionContext):
+    """Answers an InputError that a field's resolver raises as the refusal it stands for.
+
+    graphql-core hands every error raised while a field resolves to `handle_field_error`
+    before it becomes the field's error, so the code is set before Schema.process_errors logs
+    the error and before production's masking reads it; fields that succeed pay nothing.
+    """
+
+    def handle_field_error(self, raw_error: Exception, *args: Any, **kwargs: Any) -> None:
+        if isinstance(raw_error, InputError):
+            raw_error = input_refusal(raw_error)
+        super().handle_field_error(raw_error, *args, **kwargs)
 
 
 class Member360Schema(strawberry.Schema):
@@ -85,6 +104,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
+        execution_context_class=AnsweringInputErrors,
         extensions=[*graphql_extensions(production=production), OperationLogExtension],
     )
     protect(built)

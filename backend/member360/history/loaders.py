@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from member360.db import table
 from member360.graphql.paging import HistorySpec
-from member360.ingest.unit import table
 
 TRANSACTIONS = HistorySpec(
     table("transactions"), "occurred_at", where=lambda t, v: (t.c.type == v,) if v else ()

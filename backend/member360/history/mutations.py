@@ -7,22 +7,20 @@ import uuid
 
 import httpx
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select, update
 
-from member360.exports import mail
-from member360.exports.jobs import actor_of
-from member360.exports.models import AuditEvent
+from member360 import mail
+from member360.audit.log import actor_of
+from member360.audit.models import AuditEvent
+from member360.db import table
+from member360.errors import InputError
+from member360.graphql.errors import DELIVERY_FAILED, refusal
+from member360.graphql.info import Info
 from member360.history.types import Coupon, CouponStatus
-from member360.ingest.unit import table
 
 coupons = table("coupons")
 customers = table("customers")
 communications = table("communications")
-
-
-def _bad(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
 class DeliveryError(Exception):
@@ -41,7 +39,7 @@ class CouponMutation:
     @strawberry.mutation(
         description="Sends an active coupon to its member again (email, else SMS)."
     )
-    async def resend_coupon(self, info: strawberry.Info, coupon_id: strawberry.ID) -> Coupon:
+    async def resend_coupon(self, info: Info, coupon_id: strawberry.ID) -> Coupon:
         ctx = info.context
         org_id, now = ctx.org_id, dt.datetime.now(dt.UTC)
         async with ctx.db.session(org_id) as session:
@@ -53,10 +51,10 @@ class CouponMutation:
                 )
             ).one_or_none()
             if coupon is None:
-                raise _bad(f"couponId: unknown coupon {str(coupon_id)!r}")
+                raise InputError(f"couponId: unknown coupon {str(coupon_id)!r}")
             status = Coupon.from_row(coupon, ctx.tz, now).status
             if status is not CouponStatus.ACTIVE:
-                raise _bad(
+                raise InputError(
                     f"couponId: coupon {coupon.coupon_id!r} is {status.value}; "
                     "only active coupons can be resent"
                 )
@@ -82,11 +80,11 @@ class CouponMutation:
                 channel = "SMS"
                 await _send_sms(ctx.settings.sms_gateway_url, member.mobile, text)
             else:
-                raise _bad("couponId: the member has no email address or mobile number to send to")
+                raise InputError(
+                    "couponId: the member has no email address or mobile number to send to"
+                )
         except (OSError, mail.AddressError, DeliveryError, httpx.HTTPError) as exc:
-            raise GraphQLError(
-                f"the coupon could not be sent: {exc}", extensions={"code": "DELIVERY_FAILED"}
-            ) from None
+            raise refusal(f"the coupon could not be sent: {exc}", DELIVERY_FAILED) from None
         async with ctx.db.session(org_id) as session, session.begin():
             await session.execute(
                 update(coupons)

@@ -26,11 +26,11 @@ from typing import Any
 from sqlalchemy import and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from member360.db import Database, one_of
+from member360.db import Database, one_of, table
 from member360.ingest import schemas as ev
 from member360.ingest.limits import INT_MAX
 from member360.ingest.schemas import EventError, fingerprint, parse_event
-from member360.ingest.unit import UnitOfWork, table
+from member360.ingest.unit import UnitOfWork
 from member360.ledger.engine import (
     MAX_BALANCE,
     BalanceLimitExceeded,

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-# GraphQL's Int is a 32-bit signed integer: every integer an event carries, and every balance,
-# must fit it or the API could not show it.
-INT_MAX = 2**31 - 1
-INT_MIN = -(2**31)
+# Integers: the API's range (GraphQL's Int), declared in member360.limits for every layer.
+from member360.limits import INT_MAX as INT_MAX
+from member360.limits import INT_MIN as INT_MIN
 
 # Texts, in characters. Ids and identifiers are single-line (no control character at all);
 # names and free texts may hold tab, CR and LF.

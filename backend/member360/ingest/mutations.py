@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
+from member360.graphql.info import Info
 from member360.ingest.importer import Importer
 from member360.ingest.limits import EVENTS_PER_CALL
 
@@ -30,7 +31,7 @@ class IngestMutation:
         description="Applies events in the import file's format, in order; "
         "stops at the first invalid one."
     )
-    async def ingest_events(self, info: strawberry.Info, events: list[JSON]) -> IngestResult:
+    async def ingest_events(self, info: Info, events: list[JSON]) -> IngestResult:
         ctx = info.context
         if len(events) > EVENTS_PER_CALL:
             return IngestResult(

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import member360.models  # noqa: F401  (every table on the metadata)
-from member360.db import metadata
+from member360.db import table
 
 # Insert order respects foreign keys.
 FLUSH_ORDER = (
@@ -65,10 +64,6 @@ UPDATE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 ID_BLOCK = 512
-
-
-def table(name: str) -> Table:
-    return metadata.tables[name]
 
 
 _BLANKS: dict[str, dict[str, Any]] = {}

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from member360.ingest.limits import INT_MAX
+from member360.limits import INT_MAX
 
 # The API shows a balance as a GraphQL Int: no event may take one beyond it.
 MAX_BALANCE = INT_MAX

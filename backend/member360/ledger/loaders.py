@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
 
+from member360.db import table
 from member360.graphql.paging import HistorySpec, member_in
-from member360.ingest.unit import table
 
 activities = table("points_activities")
 actions = table("actions")

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
+from member360.graphql.info import Info
+
 
 def local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
     return None if moment is None else moment.astimezone(tz)
@@ -50,7 +52,7 @@ class Redemption:
     action_name: str
 
     @strawberry.field
-    async def breakup(self, info: strawberry.Info) -> list[RedemptionBreakup]:
+    async def breakup(self, info: Info) -> list[RedemptionBreakup]:
         rows = await info.context.loaders.breakup_by_activity.load(self.id)
         tz = info.context.tz
         return [RedemptionBreakup.from_row(r, tz) for r in rows]

@@ -60,9 +60,9 @@ from sqlalchemy import table as lightweight_table
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from member360.db import Database
+from member360.db import Database, table
+from member360.errors import InputError, PageTooLarge
 from member360.graphql.relay import MAX_ROW_ID, decode_base64
-from member360.ingest.unit import table
 from member360.ledger.models import SEARCH_COLUMNS, ActivityKind, activity_search_text
 from member360.orgs.service import OrgInfo
 
@@ -85,14 +85,12 @@ activity_text = lightweight_table("points_activities_text", column("rowid"), col
 KEY = (pa.c.local_date, pa.c.customer_id, pa.c.action_id, pa.c.order_id, pa.c.custom_id)
 
 
-class ReportInputError(ValueError):
+class ReportInputError(InputError):
     """A filter or paging argument the report refuses; `field` names it as the caller wrote it."""
 
-    def __init__(self, field: str, message: str, code: str = "BAD_USER_INPUT") -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", field=field)
         self.message = message
-        self.code = code
 
 
 # ---------------------------------------------------------------------- the filter
@@ -181,9 +179,7 @@ def page_size(first: int | None) -> int:
     if first < 0:
         raise ReportInputError("first", "must not be negative")
     if first > MAX_PAGE:
-        raise ReportInputError(
-            "first", f"at most {MAX_PAGE} rows per page (got {first})", "PAGE_TOO_LARGE"
-        )
+        raise PageTooLarge(f"first: at most {MAX_PAGE} rows per page (got {first})", field="first")
     return first
 
 
@@ -697,23 +693,6 @@ def catalog_query(org_id: int, term: str, dialect: str) -> Query:
     return Query(_catalog_template(dialect), {"org_id": org_id, "content": like_pattern(term)})
 
 
-def sources_statement(org_id: int) -> Any:
-    """Distinct sources of the org's activities: a loose scan of ix_points_activities_org_source
-    (one index probe per source) instead of reading every activity."""
-    return text(
-        """
-        WITH RECURSIVE s(source) AS (
-            SELECT min(source) FROM points_activities WHERE org_id = :org
-            UNION ALL
-            SELECT (SELECT min(p.source) FROM points_activities p
-                    WHERE p.org_id = :org AND p.source > s.source)
-            FROM s WHERE s.source IS NOT NULL
-        )
-        SELECT source FROM s WHERE source IS NOT NULL
-        """
-    ).bindparams(org=org_id)
-
-
 # ---------------------------------------------------------------------- running it
 
 
@@ -900,8 +879,3 @@ async def iter_rows(
         if not page.has_next:
             return
         after = page.rows[-1].key
-
-
-async def distinct_sources(db: Database, org_id: int) -> list[str]:
-    async with db.session(org_id) as session:
-        return [r.source for r in await session.execute(sources_statement(org_id))]

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 
-from member360.graphql.relay import PageInfo
+from member360.graphql.errors import forbidden
+from member360.graphql.info import Info
+from member360.graphql.relay import PageInfo, page_cap
 from member360.reports.interactions import (
+    MAX_PAGE,
     Page,
-    ReportInputError,
     RowKey,
     Summary,
     fetch_page,
@@ -25,10 +26,6 @@ from member360.reports.types import (
     InteractionReportFilter,
     InteractionReportRow,
 )
-
-
-def _bad(error: ReportInputError) -> GraphQLError:
-    return GraphQLError(str(error), extensions={"code": error.code, "field": error.field})
 
 
 def _selected(selections: Iterable[Any]) -> set[str]:
@@ -46,27 +43,24 @@ def _selected(selections: Iterable[Any]) -> set[str]:
 class ReportQuery:
     @strawberry.field(
         description="The All Interactions report: one row per member, action, order and custom "
-        "id per day (organization time zone), newest day first. Needs reports:read."
+        "id per day (organization time zone), newest day first. Needs reports:read.",
+        metadata=page_cap(MAX_PAGE),
     )
     async def interaction_report(
         self,
-        info: strawberry.Info,
+        info: Info,
         filter: InteractionReportFilter,
         first: int | None = 50,
         after: str | None = None,
     ) -> InteractionReportConnection:
         ctx = info.context
         org, pii = ctx.principal.org, ctx.pii
-        try:
-            f = filter.to_filter().checked()
-            size = page_size(first)
-            start = RowKey.from_cursor(after) if after is not None else None
-        except ReportInputError as error:
-            raise _bad(error) from None
+        f = filter.to_filter().checked()
+        size = page_size(first)
+        start = RowKey.from_cursor(after) if after is not None else None
         if f.email is not None and not pii:
-            raise GraphQLError(
-                "filter.email: searching by email needs the pii:read scope",
-                extensions={"code": "FORBIDDEN", "field": "filter.email"},
+            raise forbidden(
+                "filter.email: searching by email needs the pii:read scope", field="filter.email"
             )
         wanted = _selected(info.selected_fields[0].selections)
         count_rows = "totalCount" in wanted

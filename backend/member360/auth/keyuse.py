@@ -16,8 +16,8 @@ import datetime as dt
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from member360.audit.models import AuditEvent
 from member360.auth.models import ApiKey
-from member360.exports.models import AuditEvent
 
 ACTION = "api_key.used"
 

@@ -1,4 +1,8 @@
-"""Expiry of due lots for every organization: after each import and, while serving, on a timer."""
+"""Expiry of due lots for every organization: after each import and, while serving, on a timer.
+
+Expiring writes the ledger through the importer (Importer.expire_due: the same unit of work,
+lock and balance rules as an event), so the sweep lives with the import, not in ledger/.
+"""
 
 from __future__ import annotations
 
