@@ -4,7 +4,8 @@
   the import pipeline (member360.ingest), nor the exports (member360.exports), nor the inside
   of the API (member360.graphql): of graphql/ it uses only the kernel's surface for building
   types: connections (relay), history pages (paging), personal-data marks (access), coded
-  errors (errors) and the resolvers' Info (info). Domains refuse input with
+  errors (errors), the resolvers' Info (info) and scalars beyond GraphQL's own (scalars).
+  Domains refuse input with
   member360.errors.InputError.
 - The GraphQL kernel imports no domain package, nor ingest or exports: the report declares
   its own page cap on its field, the limits do not know it.
@@ -27,7 +28,8 @@ DOMAINS = ("customers", "ledger", "history", "orgs", "auth", "audit", "reports")
 PIPELINES = ("member360.ingest", "member360.exports")
 # What a domain may use of graphql/.
 KERNEL_SURFACE = frozenset(
-    f"member360.graphql.{name}" for name in ("relay", "paging", "access", "errors", "info")
+    f"member360.graphql.{name}"
+    for name in ("relay", "paging", "access", "errors", "info", "scalars")
 )
 KERNEL = KERNEL_SURFACE | {"member360.graphql.limits"}
 NEUTRAL = ("member360.errors", "member360.limits", "member360.mail")

@@ -145,4 +145,4 @@ class InteractionReportConnection:
     @strawberry.field(description="Sums over every page; computed only when asked for.")
     def totals(self) -> InteractionReportTotals:
         assert self.points_total is not None, "computed when selected"
-        return InteractionReportTotals(points=self.points_total)
+        return InteractionReportTotals(points=BigInt(self.points_total))
