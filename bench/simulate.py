@@ -164,6 +164,7 @@ class Member:
         "acts",
         "balance",
         "cid",
+        "credited",
         "email",
         "enrolled_at",
         "external_id",
@@ -182,6 +183,7 @@ class Member:
 
     def __init__(self) -> None:
         self.balance = 0
+        self.credited = 0  # every positive activity (customers.points_credited)
         self.lifetime = 0
         self.lots: list[list[Any]] = []  # open lots, sorted by _lot_key
         self.orders: list[Order] = []
@@ -389,6 +391,8 @@ class Simulator:
         self.rows["points_activities"].append(row)
         m.acts += 1
         m.balance += points
+        if points > 0:
+            m.credited += points
         return row
 
     def _credit(
@@ -1039,6 +1043,9 @@ class Simulator:
             "opted_in": m.opted_in,
             "tier": m.tier,
             "points_balance": m.balance,
+            # The simulator records no group points.
+            "points_credited": m.credited,
+            "group_points_credited": 0,
             "enrolled_at": m.enrolled_at,
             "updated_at": m.updated_at,
         }

@@ -1,8 +1,9 @@
 """Property-based: over random event sequences the ledger invariants always hold.
 
-balance = sum of signed activities = sum of lots' remaining >= 0 for every member; every
-redemption's breakup sums to the redemption; no activity has zero points; and an event that is
-refused changes nothing.
+balance = sum of signed activities = sum of lots' remaining >= 0 for every member; the stored
+lifetime sums are the member's credits (and the group points on them); every redemption's
+breakup sums to the redemption; no activity has zero points; and an event that is refused
+changes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from member360.db import Database, table
 from member360.orgs.service import OrgInfo, create_org
 from tests.factories import event, ingest, ledger_totals
 from tests.ingest.rows import changed_tables, org_rows
+from tests.ledger.credits import assert_lifetime_sums_kept
 
 MEMBERS = ["m1", "m2", "m3"]
 
@@ -128,6 +130,7 @@ async def check_invariants(db: Database, org: OrgInfo) -> None:
     for customer_id, balance, activity_sum, lot_sum in await ledger_totals(db, org):
         assert balance == activity_sum == lot_sum, (customer_id, balance, activity_sum, lot_sum)
         assert balance >= 0, customer_id
+    await assert_lifetime_sums_kept(db, org)
     pa, lc = table("points_activities"), table("lot_consumptions")
     async with db.session(org.id) as s:
         zero = await s.scalar(

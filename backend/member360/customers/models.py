@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint, func, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from member360.db import BigId, UTCDateTime, tenant_table
@@ -31,6 +31,16 @@ class Customer(SQLModel, table=True):
     user_role: str | None = None
     group_id: str | None = None
     points_balance: int = 0
+    # Every point ever credited to the member (earned, restored, transferred in) and every group
+    # point recorded on those credits: each capped at a GraphQL Int so that every sum of the
+    # member's activities the API shows fits one (member360.ledger.engine.MAX_CREDITED).
+    # BigInteger: histories imported before the cap (migration 0008) may sum beyond it.
+    points_credited: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, default=0, server_default="0")
+    )
+    group_points_credited: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, default=0, server_default="0")
+    )
     # Set once this member was merged into another: its ids then resolve to the survivor.
     merged_into_id: int | None = Field(
         default=None, sa_column=Column(BigId, ForeignKey("customers.id"), nullable=True)

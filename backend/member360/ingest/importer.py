@@ -32,9 +32,9 @@ from member360.ingest.limits import INT_MAX
 from member360.ingest.schemas import EventError, fingerprint, parse_event
 from member360.ingest.unit import UnitOfWork
 from member360.ledger.engine import (
-    MAX_BALANCE,
-    BalanceLimitExceeded,
+    MAX_CREDITED,
     Consumed,
+    CreditLimitExceeded,
     LotState,
     Member,
     consume,
@@ -91,12 +91,19 @@ class _Refused(Exception):
         self.error = error
 
 
-# The field a credit is named by when it would take a balance beyond MAX_BALANCE.
+# The field an event is named by when its credit would take a member's lifetime points, or
+# lifetime group points, beyond MAX_CREDITED (a return credits what it gives back of a
+# redemption; a merge adds the merged member's lifetime sums to the survivor's).
 CREDIT_FIELD = {
     "points.earned": "points",
     "transaction.purchased": "pointsEarned",
     "points.transferred": "points",
     "transaction.returned": "amount",
+    "customer.merged": "mergedId",
+}
+GROUP_CREDIT_FIELD = {
+    "points.earned": "groupPoints",
+    "transaction.purchased": "groupPoints",
     "customer.merged": "mergedId",
 }
 
@@ -497,6 +504,8 @@ class Importer:
         expires_at: dt.datetime | None = None,
         **values: Any,
     ) -> dict[str, Any]:
+        # First: a credit past the lifetime cap writes nothing, not even its activity row.
+        member.credit(points, values.get("group_points"))
         expires_at = expires_at or at + self.validity
         row = await self._activity(
             member, kind, at, action_id, points, event_id, expires_at=expires_at, **values
@@ -513,7 +522,6 @@ class Importer:
         )
         self.lots_by_id[lot.id] = lot
         member.add_lot(lot)
-        member.add_points(points)
         return row
 
     async def _debit(
@@ -574,11 +582,15 @@ class Importer:
         handler = getattr(self, "_on_" + event.type.replace(".", "_"))
         try:
             await handler(event)
-        except BalanceLimitExceeded as exc:
+        except CreditLimitExceeded as exc:
+            fields, what = (
+                (GROUP_CREDIT_FIELD, "group points") if exc.group else (CREDIT_FIELD, "points")
+            )
             raise EventError(
-                CREDIT_FIELD.get(event.type, "event"),
-                f"would take the balance of customer {exc.member.row['customer_id']!r} to "
-                f"{exc.balance}, beyond the largest balance {MAX_BALANCE} (a GraphQL Int)",
+                fields.get(event.type, "event"),
+                f"would take the lifetime {what} of customer {exc.member.row['customer_id']!r} "
+                f"to {exc.total}, beyond the largest GraphQL Int ({MAX_CREDITED}); every "
+                "credit counts, spent or not",
             ) from None
 
     async def _upsert(self, name: str, keys: dict[str, Any], values: dict[str, Any]) -> None:
@@ -641,6 +653,8 @@ class Importer:
                 "user_role": e.user_role,
                 "group_id": e.group_id,
                 "points_balance": 0,
+                "points_credited": 0,
+                "group_points_credited": 0,
                 "merged_into_id": None,
                 "enrolled_at": at,
                 "updated_at": at,
@@ -745,6 +759,9 @@ class Importer:
         at = e.occurred_at
         await self._expire(survivor, at)
         await self._expire(merged, at)
+        # The survivor takes over the merged member's history, so its lifetime sums too (and
+        # the cap on them): checked before any row moves.
+        survivor.absorb(merged)
         # Rows already written move in SQL; flush first so none is left behind in the buffer.
         await self._flush()
         for name in MEMBER_TABLES:
@@ -771,14 +788,13 @@ class Importer:
             lot.original_customer_id = lot.original_customer_id or merged.pk
             survivor.add_lot(lot)
         merged.lots = []
-        moved = merged.balance
-        merged.add_points(-moved)
-        survivor.add_points(moved)
         for column in ("email", "mobile", "external_id"):
             if not survivor.row[column] and merged.row[column]:
                 survivor.row[column] = merged.row[column]
         merged.row["merged_into_id"] = survivor.pk
         merged.row["updated_at"] = survivor.row["updated_at"] = at
+        # Changed since the flush above: written by the next one.
+        merged.dirty = survivor.dirty = True
         await self._identifier(
             survivor, at, "CUSTOMER_ID", merged.row["customer_id"], "COMBINE", e.source, e.account
         )
@@ -1032,8 +1048,9 @@ class Importer:
             taken_back += debit
             if group_due:
                 group_taken_back = (group_taken_back or 0) - group_due
-        # Each credit fits an Int, but an order can carry many: the sums the return records
-        # (and the API shows) must fit too.
+        # The sums the return records (and the API shows) must fit an Int. Under the lifetime
+        # cap they do (the order's credits are part of it); a member's history imported before
+        # that cap (migration 0008) may hold more.
         if unrecovered > INT_MAX or -(group_taken_back or 0) > INT_MAX:
             raise EventError(
                 "orderId",
@@ -1068,6 +1085,7 @@ class Importer:
         event_id: str,
         common: dict[str, Any],
     ) -> None:
+        member.credit(amount)
         row = await self._activity(
             member,
             ActivityKind.RESTORE,
@@ -1080,7 +1098,6 @@ class Importer:
         )
         redemption["points_reversed"] += amount
         self.uow.changed("points_activities", redemption)
-        member.add_points(amount)
         left = amount
         lapsed: list[LotState] = []
         for part in order.consumptions.get(redemption["id"], []):

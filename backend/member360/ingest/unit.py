@@ -43,6 +43,8 @@ UPDATE_COLUMNS: dict[str, tuple[str, ...]] = {
         "user_role",
         "group_id",
         "points_balance",
+        "points_credited",
+        "group_points_credited",
         "merged_into_id",
         "updated_at",
     ),

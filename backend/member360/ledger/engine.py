@@ -11,17 +11,25 @@ from typing import Any
 
 from member360.limits import INT_MAX
 
-# The API shows a balance as a GraphQL Int: no event may take one beyond it.
-MAX_BALANCE = INT_MAX
+# The API shows a member's balance, running balance and report rows as GraphQL Ints. Capping
+# what a member is ever credited caps them all: debits never take more than credits gave, so
+# any sum of a member's activities, in any order or grouping, lies within +-MAX_CREDITED.
+# The group points recorded on credits are capped alike (reversals take back at most those).
+MAX_CREDITED = INT_MAX
 
 
-class BalanceLimitExceeded(Exception):
-    """A credit would take a member's balance beyond MAX_BALANCE (the balance is left as it was)."""
+class CreditLimitExceeded(Exception):
+    """A credit would take a member's lifetime points (or group points) beyond MAX_CREDITED.
 
-    def __init__(self, member: Member, balance: int) -> None:
-        super().__init__(f"balance of member {member.pk} would be {balance}")
+    The member is left as it was; what else the event changed, the importer rolls back.
+    """
+
+    def __init__(self, member: Member, total: int, *, group: bool = False) -> None:
+        what = "group points" if group else "points"
+        super().__init__(f"lifetime {what} of member {member.pk} would be {total}")
         self.member = member
-        self.balance = balance
+        self.total = total
+        self.group = group
 
 
 @dataclass(slots=True, eq=False)
@@ -78,12 +86,46 @@ class Member:
     def balance(self) -> int:
         return int(self.row["points_balance"])
 
+    @property
+    def credited(self) -> int:
+        """Every point ever credited to the member: earned, restored, transferred in."""
+        return int(self.row["points_credited"])
+
+    @property
+    def group_credited(self) -> int:
+        """Every group point recorded on the member's credits."""
+        return int(self.row["group_points_credited"])
+
+    def credit(self, points: int, group_points: int | None = None) -> None:
+        """Adds a credit to the balance and to the lifetime sums, which it may not pass."""
+        credited = self.credited + points
+        group = self.group_credited + (group_points or 0)
+        self._check_lifetime(credited, group)
+        self.row["points_credited"] = credited
+        self.row["group_points_credited"] = group
+        self.add_points(points)
+
+    def absorb(self, merged: Member) -> None:
+        """Takes over a merged member's balance and lifetime sums (its history moves here)."""
+        credited = self.credited + merged.credited
+        group = self.group_credited + merged.group_credited
+        self._check_lifetime(credited, group)
+        self.row["points_credited"] = credited
+        self.row["group_points_credited"] = group
+        self.add_points(merged.balance)
+        merged.row["points_credited"] = merged.row["group_points_credited"] = 0
+        merged.add_points(-merged.balance)
+
     def add_points(self, delta: int) -> None:
-        balance = self.balance + delta
-        if balance > MAX_BALANCE:
-            raise BalanceLimitExceeded(self, balance)
-        self.row["points_balance"] = balance
+        """Moves the balance only: debits, and points that arrive with their credits' history."""
+        self.row["points_balance"] = self.balance + delta
         self.dirty = True
+
+    def _check_lifetime(self, credited: int, group: int) -> None:
+        if credited > MAX_CREDITED:
+            raise CreditLimitExceeded(self, credited)
+        if group > MAX_CREDITED:
+            raise CreditLimitExceeded(self, group, group=True)
 
     def add_lot(self, lot: LotState) -> None:
         self.lots.append(lot)
