@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from member360.db import Database
+from member360.db import Database, table
 from member360.ingest.limits import INT_MAX, INT_MIN
-from member360.ingest.unit import table
 from member360.orgs.service import OrgInfo
 from tests.factories import BASE
 from tests.ingest.api import QueryCall

@@ -12,9 +12,8 @@ import uuid
 import pytest_asyncio
 from sqlalchemy import update
 
-from member360.db import Database
+from member360.db import Database, table
 from member360.ingest.limits import INT_MAX
-from member360.ingest.unit import table
 from member360.orgs.service import OrgInfo, create_org
 from tests.factories import (
     at,
