@@ -1,6 +1,7 @@
 """N+1 guard generated from the schema: one query selects every field reachable from Customer
 (every list and connection, nested), and its statement count must not grow with the number of
-members. A new list field without a dataloader makes this fail."""
+members. A new list field without a dataloader makes this fail, and so does a declared tab
+(history/registry.py) that the query does not reach or the seed leaves empty."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
 )
+from strawberry.utils.str_converters import to_camel_case
 
 from member360.db import Database
 from member360.graphql.schema import schema
+from member360.history.registry import HISTORY_TABS
 from member360.orgs.service import OrgInfo
 from tests.factories import (
     StatementCounter,
@@ -134,6 +137,9 @@ async def test_every_list_field_is_batched(db: Database, org: OrgInfo, gql: Grap
         "points.expirySchedule",
     ):
         assert any(p.startswith(path) for p in lists), path
+    declared = [to_camel_case(tab.field_name) for tab in HISTORY_TABS]
+    for field in declared:
+        assert field in lists, f"the guard does not reach the declared tab {field}"
     await seed(db, org, "few", 2)
     await seed(db, org, "many", 8)
     await gql("{ me { scopes } }")
@@ -142,7 +148,10 @@ async def test_every_list_field_is_batched(db: Database, org: OrgInfo, gql: Grap
         with StatementCounter(db) as counter:
             result = await gql(query, s=f"{prefix} member")
         assert "errors" not in result, result["errors"][:2]
-        assert len(result["data"]["customers"]["edges"]) == (2 if prefix == "few" else 8)
+        members = result["data"]["customers"]["edges"]
+        assert len(members) == (2 if prefix == "few" else 8)
+        for field in declared:  # every member has rows in each declared tab: seed() adds them
+            assert all(m["node"][field]["edges"] for m in members), field
         counts[prefix] = counter.count
     assert counts["few"] == counts["many"], counts
     assert counts["many"] >= 15, counts  # one per list field (sanity: the lists were queried)

@@ -1,4 +1,8 @@
-"""The Customer type and its history tabs, each resolved through the request's dataloaders."""
+"""The Customer type and its history tabs, each resolved through the request's dataloaders.
+
+A declared tab (history/registry.py) is one `history_connection(TAB)` line; the others still
+have their resolver here.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +25,14 @@ from member360.graphql.relay import (
     page_size,
     row_id_of,
 )
+from member360.history.fields import history_connection
+from member360.history.leads.tab import LEADS
 from member360.history.types import (
     BehavioralEvent,
     Channel,
     Communication,
     Coupon,
     IdentifierChange,
-    Lead,
     SegmentChange,
     Transaction,
     TransactionType,
@@ -307,19 +312,8 @@ class Customer:
             page.has_previous,
         )
 
-    @strawberry.field
-    async def leads(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Lead]:
-        page = await _page(info, "leads_by_customer", _key(self.pk, first, after))
-        tz = info.context.tz
-        return connection(
-            page.rows,
-            page.has_next,
-            lambda r: Lead.from_row(r, tz),
-            _cursor("created_at"),
-            page.has_previous,
-        )
+    # Declared tabs (history/registry.py): one line each.
+    leads = history_connection(LEADS)
 
     @strawberry.field
     async def segment_history(

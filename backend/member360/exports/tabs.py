@@ -19,6 +19,8 @@ from sqlalchemy import select
 from member360.db import Database, table
 from member360.graphql.paging import HistorySpec, PageKey, history_statement
 from member360.history import loaders as history
+from member360.history.registry import HISTORY_TABS
+from member360.history.tab import HistoryTab
 from member360.history.types import (
     PERSONAL_IDENTIFIERS,
     WITHHELD,
@@ -53,6 +55,7 @@ class TabColumn:
     title: str
     kind: str  # text | int | float | date | datetime | bool
     value: Callable[[Any], Any]
+    personal: bool = False  # withheld (an empty cell) unless the requester may read it
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ COUPON_COLUMNS = (
     _col("Resend Count", "int", "resend_count"),
 )
 
-TABS: dict[CustomerTab, TabExport] = {
+_HAND_WRITTEN: dict[CustomerTab, TabExport] = {
     CustomerTab.POINTS_REDEMPTIONS: TabExport(
         "Points — Redemptions",
         (
@@ -211,21 +214,6 @@ TABS: dict[CustomerTab, TabExport] = {
         ),
         history.BEHAVIORAL_EVENTS,
     ),
-    CustomerTab.LEADS: TabExport(
-        "Leads",
-        (
-            _col("Lead ID", "text", "lead_id"),
-            _col("Type", "text", "lead_type"),
-            _col("For", "text", "lead_for"),
-            _col("Status", "text", "status"),
-            _col("Sub Status", "text", "sub_status"),
-            _col("Created At", "datetime", "created_at"),
-            _col("Updated At", "datetime", "updated_at"),
-            _col("Last Follow-up", "datetime", "last_follow_up_at"),
-            _col("Next Follow-up", "datetime", "next_follow_up_at"),
-        ),
-        history.LEADS,
-    ),
     CustomerTab.SEGMENT_HISTORY: TabExport(
         "Segment History",
         (
@@ -251,6 +239,22 @@ TABS: dict[CustomerTab, TabExport] = {
 }
 
 
+def declared(tab: HistoryTab) -> TabExport:
+    """A declared tab's sheet: its node fields' columns, so the workbook shows what the tab does."""
+    return TabExport(
+        tab.export_title,
+        tuple(TabColumn(c.title, c.kind, c.value, c.personal) for c in tab.export_columns),
+        tab.spec,
+    )
+
+
+_DECLARED = {CustomerTab(tab.customer_tab): declared(tab) for tab in HISTORY_TABS}
+# In the enum's order; a CustomerTab without a sheet fails here, at import.
+TABS: dict[CustomerTab, TabExport] = {
+    tab: _DECLARED[tab] if tab in _DECLARED else _HAND_WRITTEN[tab] for tab in CustomerTab
+}
+
+
 @dataclass(frozen=True)
 class _Bucket:
     expires_on: dt.date
@@ -269,8 +273,8 @@ async def tab_batches(
 ) -> AsyncIterator[list[list[Any]]]:
     """Every row of one member's tab as cell values, in batches, newest first.
 
-    Email and mobile values in the identifier history are withheld unless the requester could
-    read personal data.
+    Personal columns, and email and mobile values in the identifier history, are withheld
+    unless the requester could read personal data.
     """
     export = TABS[tab]
     if export.spec is None:  # the expiry schedule is computed from open lots, not paged
@@ -296,7 +300,13 @@ async def tab_batches(
     async with db.session(org_id) as session:
         result = await session.stream(stmt, params)
         async for chunk in result.partitions(batch):
-            values = [[column.value(row) for column in export.columns] for row in chunk]
+            values = [
+                [
+                    None if column.personal and not pii else column.value(row)
+                    for column in export.columns
+                ]
+                for row in chunk
+            ]
             if tab is CustomerTab.IDENTIFIER_HISTORY and not pii:
                 for row, cells in zip(chunk, values, strict=True):
                     if row.identifier_type in PERSONAL_IDENTIFIERS:

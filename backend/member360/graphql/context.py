@@ -18,7 +18,11 @@ from member360.db import Database, TenantNotBound
 from member360.graphql.errors import forbidden
 from member360.graphql.paging import HistorySpec, PagedHistoryLoader, RowsByKeyLoader
 from member360.history import loaders as history
+from member360.history.registry import HISTORY_TABS
+from member360.history.tab import HistoryTab
 from member360.ledger import loaders as ledger
+
+_REGISTERED = frozenset(HISTORY_TABS)
 
 
 class RequestFinished(RuntimeError):
@@ -26,7 +30,8 @@ class RequestFinished(RuntimeError):
 
 
 class Loaders:
-    """Every dataloader of one request, created on first use (`<thing>_by_<key>`).
+    """Every dataloader of one request, created on first use (`<thing>_by_<key>`; a declared
+    tab's through `history_page(tab)`, one per tab of history/registry.py).
 
     The request's reads share one session (one pooled connection) and take turns on it: the
     loaders of a page dispatch together, and a connection per batch would need a dozen
@@ -41,6 +46,7 @@ class Loaders:
         self._lock = asyncio.Lock()
         self._running: set[asyncio.Future[Sequence[Any]]] = set()
         self._closed = False
+        self._history_pages: dict[HistoryTab, PagedHistoryLoader] = {}
 
     async def fetch(self, stmt: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
         """Runs a read on the request's session.
@@ -87,6 +93,15 @@ class Loaders:
     def _paged(self, spec: HistorySpec) -> PagedHistoryLoader:
         return PagedHistoryLoader(self.fetch, self.org_id, self.dialect, spec)
 
+    def history_page(self, tab: HistoryTab) -> PagedHistoryLoader:
+        """The request's loader of a registered tab's pages (an unregistered one is a bug)."""
+        loader = self._history_pages.get(tab)
+        if loader is None:
+            if tab not in _REGISTERED:
+                raise LookupError(f"{tab.field_name}: not in history/registry.py")
+            loader = self._history_pages[tab] = self._paged(tab.spec)
+        return loader
+
     @cached_property
     def activity_by_customer(self) -> PagedHistoryLoader:
         return self._paged(ledger.ACTIVITY)
@@ -126,10 +141,6 @@ class Loaders:
     @cached_property
     def behavioral_events_by_customer(self) -> PagedHistoryLoader:
         return self._paged(history.BEHAVIORAL_EVENTS)
-
-    @cached_property
-    def leads_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.LEADS)
 
     @cached_property
     def segment_changes_by_customer(self) -> PagedHistoryLoader:

@@ -1,4 +1,4 @@
-"""Batched reads of the non-points tabs."""
+"""Batched reads of the non-points tabs not yet declared (history/registry.py has the rest)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,5 @@ INTERACTIONS = HistorySpec(
     table("communications"), "sent_at", where=lambda t, v: (t.c.channel == v,) if v else ()
 )
 BEHAVIORAL_EVENTS = HistorySpec(table("behavioral_events"), "occurred_at")
-LEADS = HistorySpec(table("leads"), "created_at")
 SEGMENT_HISTORY = HistorySpec(table("segment_changes"), "changed_at")
 IDENTIFIER_HISTORY = HistorySpec(table("identifier_changes"), "changed_at")

@@ -1,5 +1,9 @@
-"""Non-points history of a member: transactions, coupons, messages, events, leads, segments,
-identifier and tier changes. Each row keeps the member it came from when a merge moved it."""
+"""Non-points history of a member: transactions, coupons, messages, events, segments,
+identifier and tier changes. Each row keeps the member it came from when a merge moved it.
+
+Tabs declared in history/registry.py keep their table in their own folder (leads:
+history/leads/models.py); `instant` and `moved_from` are the columns every history table has.
+"""
 
 from __future__ import annotations
 
@@ -113,32 +117,6 @@ class BehavioralEvent(SQLModel, table=True):
         default=None, sa_column=Column(JSONType, nullable=True)
     )
     occurred_at: dt.datetime = instant()
-
-
-@tenant_table
-class Lead(SQLModel, table=True):
-    __tablename__ = "leads"
-    __table_args__ = (
-        UniqueConstraint("org_id", "lead_id"),
-        Index("ix_leads_customer_time", "customer_id", "created_at", "id"),
-    )
-
-    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
-    org_id: int = org_fk()
-    customer_id: int = Field(sa_column=customer_fk())
-    original_customer_id: int | None = moved_from()
-    lead_id: str
-    lead_type: str | None = None
-    lead_for: str | None = None
-    status: str
-    sub_status: str | None = None
-    created_at: dt.datetime = instant()
-    updated_at: dt.datetime = instant()
-    last_follow_up_at: dt.datetime | None = instant(nullable=True)
-    next_follow_up_at: dt.datetime | None = instant(nullable=True)
-    extended_fields: dict[str, Any] | None = Field(
-        default=None, sa_column=Column(JSONType, nullable=True)
-    )
 
 
 @tenant_table

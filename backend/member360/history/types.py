@@ -1,4 +1,5 @@
-"""GraphQL types of the non-points tabs."""
+"""GraphQL types of the non-points tabs not yet declared (a declared tab's type is built from
+its declaration: history/fields.py)."""
 
 from __future__ import annotations
 
@@ -158,35 +159,6 @@ class BehavioralEvent:
             account_id=row.account_id,
             till_code=till,
             attributes=attributes,
-        )
-
-
-@strawberry.type
-class Lead:
-    lead_id: str
-    lead_type: str | None
-    lead_for: str | None
-    status: str
-    sub_status: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    last_follow_up_at: dt.datetime | None
-    next_follow_up_at: dt.datetime | None
-    extended_fields: JSON | None
-
-    @classmethod
-    def from_row(cls, row: Any, tz: ZoneInfo) -> Lead:
-        return cls(
-            lead_id=row.lead_id,
-            lead_type=row.lead_type,
-            lead_for=row.lead_for,
-            status=row.status,
-            sub_status=row.sub_status,
-            created_at=row.created_at.astimezone(tz),
-            updated_at=row.updated_at.astimezone(tz),
-            last_follow_up_at=local(row.last_follow_up_at, tz),
-            next_follow_up_at=local(row.next_follow_up_at, tz),
-            extended_fields=row.extended_fields,
         )
 
 

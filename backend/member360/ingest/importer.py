@@ -27,6 +27,8 @@ from sqlalchemy import and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.db import Database, one_of, table
+from member360.errors import InputError
+from member360.history.leads import ingest as leads
 from member360.ingest import schemas as ev
 from member360.ingest.limits import INT_MAX
 from member360.ingest.schemas import EventError, fingerprint, parse_event
@@ -292,7 +294,7 @@ class Importer:
         self.lots_by_id: dict[int, LotState] = {}
         self.coupons: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, dict[str, Any]] = {}
-        self.leads: dict[str, dict[str, Any]] = {}
+        self.leads = leads.Leads(self.uow)
         self.purchased: set[tuple[int, str]] = set()
         self.orders_in_unit: set[tuple[int, str]] = set()
         self.transfers: set[str] = set()
@@ -359,7 +361,7 @@ class Importer:
         await self._load_members_by_cid(cids)
         self.coupons.update(await self._rows_by("coupons", "coupon_id", coupon_ids))
         self.messages.update(await self._rows_by("communications", "message_id", message_ids))
-        self.leads.update(await self._rows_by("leads", "lead_id", lead_ids))
+        self.leads.by_id.update(await self._rows_by(leads.TABLE, leads.KEY, lead_ids))
         owners = {row["customer_id"] for row in self.coupons.values()}
         await self._load_members_by_pk(owners)
         t = table("transactions")
@@ -582,6 +584,10 @@ class Importer:
         handler = getattr(self, "_on_" + event.type.replace(".", "_"))
         try:
             await handler(event)
+        except InputError as exc:
+            # A domain's handler (history/<type>/ingest.py) names the field it refuses.
+            field_name = exc.field or "event"
+            raise EventError(field_name, str(exc).removeprefix(f"{field_name}: ")) from None
         except CreditLimitExceeded as exc:
             fields, what = (
                 (GROUP_CREDIT_FIELD, "group points") if exc.group else (CREDIT_FIELD, "points")
@@ -1270,48 +1276,18 @@ class Importer:
         )
 
     async def _on_lead_created(self, e: ev.LeadEvent) -> None:
-        member = self._member(e.customer_id)
-        if e.lead_id in self.leads:
-            raise EventError("leadId", f"lead {e.lead_id!r} already exists")
-        self.leads[e.lead_id] = await self.uow.add(
-            "leads",
-            {
-                "customer_id": member.pk,
-                "lead_id": e.lead_id,
-                "lead_type": e.lead_type,
-                "lead_for": e.lead_for,
-                "status": e.status,
-                "sub_status": e.sub_status,
-                "created_at": e.occurred_at,
-                "updated_at": e.occurred_at,
-                "last_follow_up_at": e.last_follow_up_at,
-                "next_follow_up_at": e.next_follow_up_at,
-                "extended_fields": e.extended_fields,
-            },
-        )
+        await self.leads.created(e, self._member(e.customer_id).pk)
 
     async def _on_lead_updated(self, e: ev.LeadEvent) -> None:
         member = self._member(e.customer_id)
-        lead = self.leads.get(e.lead_id)
-        if lead is None:
-            raise EventError("leadId", f"unknown lead {e.lead_id!r}")
-        owner = self.by_pk.get(lead["customer_id"])
+        self.leads.updated(e, member.pk, e.model_fields_set, self._survivor_pk)
+
+    def _survivor_pk(self, pk: int) -> int | None:
+        """The member a row of member `pk` belongs to after merges; None if not loaded."""
+        owner = self.by_pk.get(pk)
         while owner is not None and owner.row["merged_into_id"]:
             owner = self.by_pk.get(owner.row["merged_into_id"])
-        if owner is not None and owner is not member:
-            raise EventError("customerId", f"lead {e.lead_id!r} belongs to another customer")
-        for attr in e.model_fields_set & {
-            "lead_type",
-            "lead_for",
-            "status",
-            "sub_status",
-            "last_follow_up_at",
-            "next_follow_up_at",
-            "extended_fields",
-        }:
-            lead[attr] = getattr(e, attr)
-        lead["updated_at"] = e.occurred_at
-        self.uow.changed("leads", lead)
+        return None if owner is None else owner.pk
 
     async def _on_segment_changed(self, e: ev.SegmentChanged) -> None:
         member = self._member(e.customer_id)

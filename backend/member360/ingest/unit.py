@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.db import table
+from member360.history.leads import ingest as leads
 
 # Insert order respects foreign keys.
 FLUSH_ORDER = (
@@ -53,16 +54,7 @@ UPDATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "points_activities": ("points_reversed",),
     "coupons": ("redeemed_at", "order_id", "store_id", "resend_count"),
     "communications": ("status", "status_changed_at"),
-    "leads": (
-        "lead_type",
-        "lead_for",
-        "status",
-        "sub_status",
-        "updated_at",
-        "last_follow_up_at",
-        "next_follow_up_at",
-        "extended_fields",
-    ),
+    leads.TABLE: leads.UPDATE_COLUMNS,
 }
 
 ID_BLOCK = 512

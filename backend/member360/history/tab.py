@@ -1,0 +1,201 @@
+"""The declaration of one history tab: everything the API, the workbook and the SPA derive.
+
+A `HistoryTab` states once what used to be spelled in a table spec, a loader, a GraphQL type,
+a connection field, an export column list and a tab key: the Customer field and its node type,
+the table and its time (cursor) column, the variants, and every node field with the SQL it
+reads, whether it is personal data and how its value is presented. The GraphQL node type and
+field (history/fields.py), the request's loader (graphql/context.py) and the export tab
+(exports/tabs.py) are built from it, so a column shown on screen is a column of the workbook
+unless the field says otherwise.
+
+The SQL of a field is an expression over the tab's table (or any alias or subquery of it), so
+that a compiler can also select it into `json_build_object(name, expression, ...)`; `present`
+says what happens to the stored value on the way out (an instant in the organization's time
+zone, JSON as stored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, FromClause, Select, Table
+
+from member360.graphql.paging import HistorySpec
+
+
+class Present(Enum):
+    """How a stored value becomes the node's value (and what a compiler must reproduce)."""
+
+    AS_STORED = "as_stored"  # text, numbers, booleans
+    LOCAL_TIME = "local_time"  # a UTC instant, shown in the organization's time zone (DateTime)
+    JSON = "json"  # a JSON document, as stored
+
+
+# The workbook's cell kinds (exports/xlsx.py writes each its own way).
+CellKind = str  # text | int | float | date | datetime | bool
+
+_CELL_OF: dict[Present, CellKind] = {Present.LOCAL_TIME: "datetime", Present.JSON: "text"}
+
+
+@dataclass(frozen=True)
+class Export:
+    """A node field's workbook column: its title (and cell kind, if not the value's own)."""
+
+    title: str
+    kind: CellKind | None = None
+
+
+# Said where a node field is shown on screen but not in the workbook, with the reason.
+NOT_EXPORTED = None
+
+
+@dataclass(frozen=True)
+class NodeField:
+    """One field of a tab's node: where it comes from, who may read it, how it is shown.
+
+    `name` is the Python (snake_case) name; the GraphQL name is its camelCase, as for every
+    other Strawberry field. `graphql_type` is the annotation the node type declares (`str`,
+    `str | None`, `dt.datetime`, `JSON | None` ...).
+    """
+
+    name: str
+    graphql_type: Any
+    export: Export | None
+    column: str | None = None  # the table column it reads; default: `name`
+    # A computed value instead of a column: an expression over the table (or an alias of it).
+    expression: Callable[[FromClause], ColumnElement[Any]] | None = None
+    present: Present = Present.AS_STORED
+    personal: bool = False
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.column is not None and self.expression is not None:
+            raise ValueError(f"{self.name}: a node field reads a column or an expression")
+
+    @property
+    def label(self) -> str:
+        """The name of its value in a page row: the column, or the expression's label."""
+        if self.expression is not None:
+            return self.name
+        return self.column or self.name
+
+    def sql(self, source: FromClause) -> ColumnElement[Any]:
+        """Its value as SQL over `source` (the table, or an alias or subquery of it)."""
+        if self.expression is not None:
+            return self.expression(source).label(self.name)
+        return source.c[self.label]
+
+    def stored(self, row: Any) -> Any:
+        return getattr(row, self.label)
+
+    def value(self, row: Any, tz: ZoneInfo) -> Any:
+        """Its value in a node, presented (the Python executor's half of `present`)."""
+        stored = self.stored(row)
+        if self.present is Present.LOCAL_TIME and stored is not None:
+            return stored.astimezone(tz)
+        return stored
+
+    @property
+    def cell_kind(self) -> CellKind:
+        if self.export is not None and self.export.kind is not None:
+            return self.export.kind
+        kind = _CELL_OF.get(self.present)
+        if kind is not None:
+            return kind
+        return _cell_of_annotation(self.graphql_type)
+
+
+def _cell_of_annotation(annotation: Any) -> CellKind:
+    args = [a for a in getattr(annotation, "__args__", (annotation,)) if a is not type(None)]
+    base = args[0] if args else annotation
+    if base is bool:
+        return "bool"
+    if base is int:
+        return "int"
+    if base is float:
+        return "float"
+    if base is dt.date:
+        return "date"
+    return "text"
+
+
+@dataclass(frozen=True)
+class Variants:
+    """A tab's filter argument: `argument: enum = null` keeps the rows whose column equals it."""
+
+    argument: str
+    enum: type[Enum]
+    column: str
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    title: str
+    kind: CellKind
+    value: Callable[[Any], Any]
+    personal: bool = False
+
+
+# Compared by identity: each declaration is the one object of its tab (loaders and the built
+# node types are kept per declaration).
+@dataclass(frozen=True, eq=False)
+class HistoryTab:
+    """One member history tab, declared once (see the module docstring)."""
+
+    field_name: str  # Customer's connection field, snake_case ("leads")
+    node_name: str  # the GraphQL node type ("Lead"; its connection is "LeadConnection")
+    table: Table
+    time_column: str  # the keyset: (time, id), newest first; cursors encode it
+    fields: tuple[NodeField, ...]
+    customer_tab: str  # the CustomerTab value the export mutation takes ("LEADS")
+    export_title: str  # the workbook's sheet title
+    spa_tab: str  # the SPA's tab key (frontend/src/features/customers/memberTabs.ts)
+    variants: Variants | None = None
+    description: str | None = None
+    spec: HistorySpec = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.node_name}: a node field is declared twice")
+        for node_field in self.fields:
+            if node_field.expression is None and node_field.label not in self.table.c:
+                raise ValueError(f"{self.node_name}.{node_field.name}: no such column")
+        if self.time_column not in self.table.c:
+            raise ValueError(f"{self.node_name}: no time column {self.time_column!r}")
+        # Built once: the page statements are cached per spec (graphql/paging.py).
+        object.__setattr__(self, "spec", self._spec())
+
+    def _spec(self) -> HistorySpec:
+        computed = [f for f in self.fields if f.expression is not None]
+
+        def add_computed(stmt: Select[Any], ranked: Any) -> Select[Any]:
+            return stmt.add_columns(*(f.sql(ranked) for f in computed))
+
+        decorate = add_computed if computed else None
+        variants = self.variants
+        if variants is None:
+            return HistorySpec(self.table, self.time_column, decorate=decorate)
+        column = variants.column
+
+        def where(t: Table, variant: str | None) -> Sequence[ColumnElement[bool]]:
+            return (t.c[column] == variant,) if variant else ()
+
+        return HistorySpec(self.table, self.time_column, where=where, decorate=decorate)
+
+    @property
+    def export_columns(self) -> tuple[ExportColumn, ...]:
+        """The workbook's columns: the node fields in order, but those marked NOT_EXPORTED."""
+        return tuple(
+            ExportColumn(f.export.title, f.cell_kind, f.stored, f.personal)
+            for f in self.fields
+            if f.export is not None
+        )
+
+    def cursor_of(self, row: Any) -> tuple[dt.datetime, int]:
+        return getattr(row, self.time_column), row.id
