@@ -10,10 +10,10 @@ from member360.history.models import (
     Communication,
     Coupon,
     IdentifierChange,
-    SegmentChange,
     TierChange,
     Transaction,
 )
+from member360.history.segments.models import SegmentChange
 from member360.ingest.models import IngestedEvent
 from member360.ledger.models import Lot, LotConsumption, PointsActivity
 from member360.orgs.models import (

@@ -99,6 +99,15 @@ async def test_on_screen_is_in_the_workbook(db: Database, org: OrgInfo, gql: Gra
             nextFollowUpAt=at(3),
             extendedFields={"budget": 10},
         ),
+        event(
+            "segment.changed",
+            when=at(2),
+            customerId="ann",
+            segment="Value",
+            fromPartition="Low",
+            toPartition="High",
+        ),
+        event("segment.changed", when=at(3), customerId="ann", segment="Churn"),
     )
     pk = await customer_pk_for(db, org.id, "ann")
     assert pk is not None

@@ -27,13 +27,13 @@ from member360.graphql.relay import (
 )
 from member360.history.fields import history_connection
 from member360.history.leads.tab import LEADS
+from member360.history.segments.tab import SEGMENT_HISTORY
 from member360.history.types import (
     BehavioralEvent,
     Channel,
     Communication,
     Coupon,
     IdentifierChange,
-    SegmentChange,
     Transaction,
     TransactionType,
 )
@@ -315,19 +315,7 @@ class Customer:
     # Declared tabs (history/registry.py): one line each.
     leads = history_connection(LEADS)
 
-    @strawberry.field
-    async def segment_history(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[SegmentChange]:
-        page = await _page(info, "segment_changes_by_customer", _key(self.pk, first, after))
-        tz = info.context.tz
-        return connection(
-            page.rows,
-            page.has_next,
-            lambda r: SegmentChange.from_row(r, tz),
-            _cursor("changed_at"),
-            page.has_previous,
-        )
+    segment_history = history_connection(SEGMENT_HISTORY)
 
     @strawberry.field
     async def identifier_history(

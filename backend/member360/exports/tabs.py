@@ -214,16 +214,6 @@ _HAND_WRITTEN: dict[CustomerTab, TabExport] = {
         ),
         history.BEHAVIORAL_EVENTS,
     ),
-    CustomerTab.SEGMENT_HISTORY: TabExport(
-        "Segment History",
-        (
-            _col("Changed At", "datetime", "changed_at"),
-            _col("Segment", "text", "segment"),
-            _col("From Partition", "text", "from_partition"),
-            _col("To Partition", "text", "to_partition"),
-        ),
-        history.SEGMENT_HISTORY,
-    ),
     CustomerTab.IDENTIFIER_HISTORY: TabExport(
         "Identifier Change History",
         (

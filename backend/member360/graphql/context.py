@@ -143,10 +143,6 @@ class Loaders:
         return self._paged(history.BEHAVIORAL_EVENTS)
 
     @cached_property
-    def segment_changes_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.SEGMENT_HISTORY)
-
-    @cached_property
     def identifier_changes_by_customer(self) -> PagedHistoryLoader:
         return self._paged(history.IDENTIFIER_HISTORY)
 

@@ -16,5 +16,4 @@ INTERACTIONS = HistorySpec(
     table("communications"), "sent_at", where=lambda t, v: (t.c.channel == v,) if v else ()
 )
 BEHAVIORAL_EVENTS = HistorySpec(table("behavioral_events"), "occurred_at")
-SEGMENT_HISTORY = HistorySpec(table("segment_changes"), "changed_at")
 IDENTIFIER_HISTORY = HistorySpec(table("identifier_changes"), "changed_at")

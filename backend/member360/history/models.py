@@ -1,8 +1,8 @@
 """Non-points history of a member: transactions, coupons, messages, events, segments,
 identifier and tier changes. Each row keeps the member it came from when a merge moved it.
 
-Tabs declared in history/registry.py keep their table in their own folder (leads:
-history/leads/models.py); `instant` and `moved_from` are the columns every history table has.
+Tabs declared in history/registry.py keep their table in their own folder
+(history/<type>/models.py); `instant` and `moved_from` are the columns every history table has.
 """
 
 from __future__ import annotations
@@ -117,21 +117,6 @@ class BehavioralEvent(SQLModel, table=True):
         default=None, sa_column=Column(JSONType, nullable=True)
     )
     occurred_at: dt.datetime = instant()
-
-
-@tenant_table
-class SegmentChange(SQLModel, table=True):
-    __tablename__ = "segment_changes"
-    __table_args__ = (Index("ix_segment_changes_customer_time", "customer_id", "changed_at", "id"),)
-
-    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
-    org_id: int = org_fk()
-    customer_id: int = Field(sa_column=customer_fk())
-    original_customer_id: int | None = moved_from()
-    changed_at: dt.datetime = instant()
-    segment: str
-    from_partition: str | None = None
-    to_partition: str | None = None
 
 
 @tenant_table

@@ -163,23 +163,6 @@ class BehavioralEvent:
 
 
 @strawberry.type
-class SegmentChange:
-    changed_at: dt.datetime
-    segment: str
-    from_partition: str | None
-    to_partition: str | None
-
-    @classmethod
-    def from_row(cls, row: Any, tz: ZoneInfo) -> SegmentChange:
-        return cls(
-            changed_at=row.changed_at.astimezone(tz),
-            segment=row.segment,
-            from_partition=row.from_partition,
-            to_partition=row.to_partition,
-        )
-
-
-@strawberry.type
 class IdentifierChange:
     changed_at: dt.datetime
     source: str | None

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from member360.db import Database, one_of, table
 from member360.errors import InputError
 from member360.history.leads import ingest as leads
+from member360.history.segments import ingest as segments
 from member360.ingest import schemas as ev
 from member360.ingest.limits import INT_MAX
 from member360.ingest.schemas import EventError, fingerprint, parse_event
@@ -1290,17 +1291,7 @@ class Importer:
         return None if owner is None else owner.pk
 
     async def _on_segment_changed(self, e: ev.SegmentChanged) -> None:
-        member = self._member(e.customer_id)
-        await self.uow.add(
-            "segment_changes",
-            {
-                "customer_id": member.pk,
-                "changed_at": e.occurred_at,
-                "segment": e.segment,
-                "from_partition": e.from_partition,
-                "to_partition": e.to_partition,
-            },
-        )
+        await segments.changed(self.uow, e, self._member(e.customer_id).pk)
 
 
 @dataclass
