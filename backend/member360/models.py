@@ -11,9 +11,9 @@ from member360.history.models import (
     Coupon,
     IdentifierChange,
     TierChange,
-    Transaction,
 )
 from member360.history.segments.models import SegmentChange
+from member360.history.transactions.models import Transaction
 from member360.ingest.models import IngestedEvent
 from member360.ledger.models import Lot, LotConsumption, PointsActivity
 from member360.orgs.models import (

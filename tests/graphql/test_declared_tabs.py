@@ -4,9 +4,11 @@ is what the declaration says, and a declaration's parts that no tab uses yet do 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType
@@ -22,7 +24,7 @@ from member360.history.fields import node_type, to_node
 from member360.history.registry import HISTORY_TABS
 from member360.history.tab import Export, HistoryTab, NodeField, Present, Variants
 from member360.orgs.service import OrgInfo
-from tests.factories import at, event, ingest_ok, make_customer
+from tests.factories import at, event, ingest_ok, make_customer, purchase, return_
 from tests.graphql.conftest import GraphQLCall
 
 MEMBER_TABS = Path(__file__).parents[2] / "frontend/src/features/customers/memberTabs.ts"
@@ -60,9 +62,18 @@ def test_the_workbook_has_the_declared_columns(tab: HistoryTab) -> None:
 
 @pytest.mark.parametrize("tab", HISTORY_TABS, ids=lambda t: t.field_name)
 def test_the_spa_tab_exports_the_declared_tab(tab: HistoryTab) -> None:
-    entry = f"{{ value: '{tab.spa_tab}', "
-    line = next(line for line in MEMBER_TABS.read_text().splitlines() if entry in line)
-    assert f"exportTab: '{tab.customer_tab}'" in line
+    """The SPA tab's export (a one-line entry), or every sub-tab's (a tab with sub-tabs)."""
+    lines = MEMBER_TABS.read_text().splitlines()
+    at_tab = next(i for i, line in enumerate(lines) if f"value: '{tab.spa_tab}'," in line)
+    if "exportTab:" in lines[at_tab]:
+        entry = [lines[at_tab]]
+    else:  # its sub-tabs follow, up to the tab's closing brace
+        end = next(i for i in range(at_tab, len(lines)) if lines[i] == "  },")
+        entry = lines[at_tab:end]
+    exports = [re.search(r"exportTab: '(\w+)'", line) for line in entry]
+    assert [m.group(1) for m in exports if m] and {m.group(1) for m in exports if m} == {
+        tab.customer_tab
+    }
 
 
 def test_a_tab_outside_the_registry_has_no_loader(db: Database) -> None:
@@ -108,6 +119,8 @@ async def test_on_screen_is_in_the_workbook(db: Database, org: OrgInfo, gql: Gra
             toPartition="High",
         ),
         event("segment.changed", when=at(3), customerId="ann", segment="Churn"),
+        purchase("ann", "O1", 120.5, 40, when=at(4)),
+        return_("ann", "O1", 60.25, when=at(5)),
     )
     pk = await customer_pk_for(db, org.id, "ann")
     assert pk is not None
@@ -209,3 +222,41 @@ def test_a_declaration_refuses_a_column_its_table_lacks() -> None:
             export_title="Leads",
             spa_tab="leads",
         )
+
+
+async def test_a_variant_argument_filters_the_tab(
+    db: Database, org: OrgInfo, gql: GraphQLCall
+) -> None:
+    """transactions(type:) is the declaration's variant: the enum argument keeps its rows."""
+    await ingest_ok(
+        db,
+        org,
+        make_customer("cal", when=at(0)),
+        purchase("cal", "P1", 50.0, 10, when=at(1)),
+        purchase("cal", "P2", 70.0, 0, when=at(2)),
+        return_("cal", "P1", 50.0, when=at(3)),
+    )
+
+    async def orders(argument: str) -> list[tuple[str, str]]:
+        result = await gql(
+            f'{{ customer(customerId: "cal") {{ transactions{argument} '
+            "{ edges { node { type orderId } } } } }"
+        )
+        assert "errors" not in result, result
+        edges = result["data"]["customer"]["transactions"]["edges"]
+        return [(e["node"]["type"], e["node"]["orderId"]) for e in edges]
+
+    assert await orders("") == [("RETURN", "P1"), ("PURCHASE", "P2"), ("PURCHASE", "P1")]
+    assert await orders("(type: PURCHASE)") == [("PURCHASE", "P2"), ("PURCHASE", "P1")]
+    assert await orders("(type: RETURN)") == [("RETURN", "P1")]
+
+
+def test_an_enum_field_shows_its_member_and_exports_its_name() -> None:
+    status = NodeField("status", LeadStatus | None, Export("Status"), present=Present.ENUM)
+    row = type("Row", (), {"status": "WON"})()
+    assert status.value(row, ZoneInfo("UTC")) is LeadStatus.WON
+    assert status.stored(row) == "WON"
+    assert status.cell_kind == "text"
+    assert status.value(type("Row", (), {"status": None})(), ZoneInfo("UTC")) is None
+    with pytest.raises(ValueError, match="Enum annotation"):
+        NodeField("status", str, Export("Status"), present=Present.ENUM)

@@ -28,14 +28,13 @@ from member360.graphql.relay import (
 from member360.history.fields import history_connection
 from member360.history.leads.tab import LEADS
 from member360.history.segments.tab import SEGMENT_HISTORY
+from member360.history.transactions.tab import TRANSACTIONS
 from member360.history.types import (
     BehavioralEvent,
     Channel,
     Communication,
     Coupon,
     IdentifierChange,
-    Transaction,
-    TransactionType,
 )
 from member360.ledger.types import (
     ExpiredPoints,
@@ -260,24 +259,7 @@ class Customer:
     def coupons(self) -> CouponHistory:
         return CouponHistory(customer_pk=self.pk)
 
-    @strawberry.field
-    async def transactions(
-        self,
-        info: Info,
-        type: TransactionType | None = None,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> Connection[Transaction]:
-        key = _key(self.pk, first, after, type.value if type else None)
-        page = await _page(info, "transactions_by_customer", key)
-        tz = info.context.tz
-        return connection(
-            page.rows,
-            page.has_next,
-            lambda r: Transaction.from_row(r, tz),
-            _cursor("occurred_at"),
-            page.has_previous,
-        )
+    transactions = history_connection(TRANSACTIONS)
 
     @strawberry.field
     async def interactions(

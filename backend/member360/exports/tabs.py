@@ -174,20 +174,6 @@ _HAND_WRITTEN: dict[CustomerTab, TabExport] = {
     CustomerTab.COUPONS_REDEMPTIONS: TabExport(
         "Coupons — Redemptions", COUPON_COLUMNS, history.COUPON_REDEMPTIONS
     ),
-    CustomerTab.TRANSACTIONS: TabExport(
-        "Transactions",
-        (
-            _col("Date", "datetime", "occurred_at"),
-            _col("Type", "text", "type"),
-            _col("Order ID", "text", "order_id"),
-            _col("Amount", "float", "amount"),
-            _col("Store ID", "text", "store_id"),
-            _col("Source", "text", "source"),
-            _col("Points Earned", "int", "points_earned"),
-            _col("Points Unrecovered", "int", "points_unrecovered"),
-        ),
-        history.TRANSACTIONS,
-    ),
     CustomerTab.INTERACTIONS: TabExport(
         "Interactions",
         (

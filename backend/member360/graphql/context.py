@@ -123,10 +123,6 @@ class Loaders:
         return self._paged(ledger.TIER_HISTORY)
 
     @cached_property
-    def transactions_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.TRANSACTIONS)
-
-    @cached_property
     def coupons_by_customer(self) -> PagedHistoryLoader:
         return self._paged(history.COUPONS_ISSUED)
 

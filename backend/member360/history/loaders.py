@@ -5,9 +5,6 @@ from __future__ import annotations
 from member360.db import table
 from member360.graphql.paging import HistorySpec
 
-TRANSACTIONS = HistorySpec(
-    table("transactions"), "occurred_at", where=lambda t, v: (t.c.type == v,) if v else ()
-)
 COUPONS_ISSUED = HistorySpec(table("coupons"), "issued_at")
 COUPON_REDEMPTIONS = HistorySpec(
     table("coupons"), "redeemed_at", where=lambda t, v: (t.c.redeemed_at.is_not(None),)

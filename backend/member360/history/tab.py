@@ -34,12 +34,17 @@ class Present(Enum):
     AS_STORED = "as_stored"  # text, numbers, booleans
     LOCAL_TIME = "local_time"  # a UTC instant, shown in the organization's time zone (DateTime)
     JSON = "json"  # a JSON document, as stored
+    ENUM = "enum"  # a stored name, shown as that member of the field's enum (graphql_type)
 
 
 # The workbook's cell kinds (exports/xlsx.py writes each its own way).
 CellKind = str  # text | int | float | date | datetime | bool
 
-_CELL_OF: dict[Present, CellKind] = {Present.LOCAL_TIME: "datetime", Present.JSON: "text"}
+_CELL_OF: dict[Present, CellKind] = {
+    Present.LOCAL_TIME: "datetime",
+    Present.JSON: "text",
+    Present.ENUM: "text",  # the stored name
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class NodeField:
     def __post_init__(self) -> None:
         if self.column is not None and self.expression is not None:
             raise ValueError(f"{self.name}: a node field reads a column or an expression")
+        base = _base_of(self.graphql_type)
+        if self.present is Present.ENUM and not (isinstance(base, type) and issubclass(base, Enum)):
+            raise ValueError(f"{self.name}: Present.ENUM needs an Enum annotation")
 
     @property
     def label(self) -> str:
@@ -96,8 +104,12 @@ class NodeField:
     def value(self, row: Any, tz: ZoneInfo) -> Any:
         """Its value in a node, presented (the Python executor's half of `present`)."""
         stored = self.stored(row)
-        if self.present is Present.LOCAL_TIME and stored is not None:
+        if stored is None:
+            return None
+        if self.present is Present.LOCAL_TIME:
             return stored.astimezone(tz)
+        if self.present is Present.ENUM:
+            return _base_of(self.graphql_type)(stored)
         return stored
 
     @property
@@ -110,9 +122,14 @@ class NodeField:
         return _cell_of_annotation(self.graphql_type)
 
 
-def _cell_of_annotation(annotation: Any) -> CellKind:
+def _base_of(annotation: Any) -> Any:
+    """`X` of `X` or `X | None`."""
     args = [a for a in getattr(annotation, "__args__", (annotation,)) if a is not type(None)]
-    base = args[0] if args else annotation
+    return args[0] if args else annotation
+
+
+def _cell_of_annotation(annotation: Any) -> CellKind:
+    base = _base_of(annotation)
     if base is bool:
         return "bool"
     if base is int:

@@ -18,12 +18,6 @@ WITHHELD = "[withheld]"
 
 
 @strawberry.enum
-class TransactionType(Enum):
-    PURCHASE = "PURCHASE"
-    RETURN = "RETURN"
-
-
-@strawberry.enum
 class Channel(Enum):
     SMS = "SMS"
     EMAIL = "EMAIL"
@@ -53,31 +47,6 @@ def effective_till_code(row: Any) -> str | None:
     if isinstance(attributes, dict) and attributes.get("tillCode") not in (None, ""):
         return str(attributes["tillCode"])
     return row.till_code
-
-
-@strawberry.type
-class Transaction:
-    occurred_at: dt.datetime
-    type: TransactionType
-    order_id: str
-    amount: float
-    store_id: str | None
-    source: str | None
-    points_earned: int
-    points_unrecovered: int
-
-    @classmethod
-    def from_row(cls, row: Any, tz: ZoneInfo) -> Transaction:
-        return cls(
-            occurred_at=row.occurred_at.astimezone(tz),
-            type=TransactionType(row.type),
-            order_id=row.order_id,
-            amount=row.amount,
-            store_id=row.store_id,
-            source=row.source,
-            points_earned=row.points_earned,
-            points_unrecovered=row.points_unrecovered,
-        )
 
 
 @strawberry.type

@@ -30,6 +30,7 @@ from member360.db import Database, one_of, table
 from member360.errors import InputError
 from member360.history.leads import ingest as leads
 from member360.history.segments import ingest as segments
+from member360.history.transactions import ingest as transactions
 from member360.ingest import schemas as ev
 from member360.ingest.limits import INT_MAX
 from member360.ingest.schemas import EventError, fingerprint, parse_event
@@ -888,22 +889,16 @@ class Importer:
             )
         await self._expire(member, e.occurred_at)
         self.purchased.add((member.pk, e.order_id))
-        await self.uow.add(
-            "transactions",
-            {
-                "customer_id": member.pk,
-                "type": "PURCHASE",
-                "occurred_at": e.occurred_at,
-                "order_id": e.order_id,
-                "amount": e.amount,
-                "store_id": e.store_id,
-                "source": e.source,
-                "action_id": action_id,
-                "campaign_id": e.campaign_id,
-                "points_earned": e.points_earned,
-                "points_unrecovered": 0,
-                "group_points": e.group_points,
-            },
+        await transactions.recorded(
+            self.uow,
+            e,
+            member.pk,
+            "PURCHASE",
+            action_id=action_id,
+            campaign_id=e.campaign_id,
+            points_earned=e.points_earned,
+            points_unrecovered=0,
+            group_points=e.group_points,
         )
         self.orders_in_unit.add((member.pk, e.order_id))
         if e.points_earned > 0:
@@ -1063,22 +1058,16 @@ class Importer:
                 "orderId",
                 f"the points to reverse on order {e.order_id!r} exceed {INT_MAX} (a GraphQL Int)",
             )
-        await self.uow.add(
-            "transactions",
-            {
-                "customer_id": member.pk,
-                "type": "RETURN",
-                "occurred_at": at,
-                "order_id": e.order_id,
-                "amount": e.amount,
-                "store_id": e.store_id,
-                "source": e.source,
-                "action_id": ACTION_RETURN,
-                "campaign_id": None,
-                "points_earned": -taken_back,
-                "points_unrecovered": unrecovered,
-                "group_points": group_taken_back,
-            },
+        await transactions.recorded(
+            self.uow,
+            e,
+            member.pk,
+            "RETURN",
+            action_id=ACTION_RETURN,
+            campaign_id=None,
+            points_earned=-taken_back,
+            points_unrecovered=unrecovered,
+            group_points=group_taken_back,
         )
         self.orders_in_unit.add((member.pk, e.order_id))
 
