@@ -4,9 +4,9 @@ from member360.audit.models import AuditEvent
 from member360.auth.models import ApiKey, LoginThrottle, User, UserSession
 from member360.customers.models import Customer
 from member360.exports.models import ExportJob
+from member360.history.behavioral_events.models import BehavioralEvent
 from member360.history.leads.models import Lead
 from member360.history.models import (
-    BehavioralEvent,
     Communication,
     Coupon,
     IdentifierChange,

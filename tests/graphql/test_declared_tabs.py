@@ -121,6 +121,18 @@ async def test_on_screen_is_in_the_workbook(db: Database, org: OrgInfo, gql: Gra
         event("segment.changed", when=at(3), customerId="ann", segment="Churn"),
         purchase("ann", "O1", 120.5, 40, when=at(4)),
         return_("ann", "O1", 60.25, when=at(5)),
+        event(
+            "event.tracked",
+            when=at(6),
+            customerId="ann",
+            trackingId="E1",
+            event="store.visit",
+            source="POS",
+            accountId="A1",
+            tillCode="T-INTEGRATION",
+            attributes={"tillCode": 7, "aisle": "3"},
+        ),
+        event("event.tracked", when=at(7), customerId="ann", trackingId="E2", event="app.open"),
     )
     pk = await customer_pk_for(db, org.id, "ann")
     assert pk is not None
@@ -260,3 +272,28 @@ def test_an_enum_field_shows_its_member_and_exports_its_name() -> None:
     assert status.value(type("Row", (), {"status": None})(), ZoneInfo("UTC")) is None
     with pytest.raises(ValueError, match="Enum annotation"):
         NodeField("status", str, Export("Status"), present=Present.ENUM)
+
+
+def test_a_derived_field_names_the_columns_it_reads() -> None:
+    def first_letter(row: Any) -> str:
+        return str(row.status)[:1]
+
+    letter = NodeField("letter", str, Export("Letter"), derived=first_letter, reads=("status",))
+    assert letter.stored(type("Row", (), {"status": "OPEN"})()) == "O"
+    with pytest.raises(TypeError, match="derived in Python"):
+        letter.sql(table("leads"))
+    with pytest.raises(ValueError, match="names the columns"):
+        NodeField("letter", str, Export("Letter"), derived=first_letter)
+    with pytest.raises(ValueError, match="no such column"):
+        HistoryTab(
+            field_name="leads",
+            node_name="BrokenDerived",
+            table=table("leads"),
+            time_column="created_at",
+            fields=(
+                NodeField("letter", str, Export("L"), derived=first_letter, reads=("statuss",)),
+            ),
+            customer_tab="LEADS",
+            export_title="Leads",
+            spa_tab="leads",
+        )

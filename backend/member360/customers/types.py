@@ -25,12 +25,12 @@ from member360.graphql.relay import (
     page_size,
     row_id_of,
 )
+from member360.history.behavioral_events.tab import BEHAVIORAL_EVENTS
 from member360.history.fields import history_connection
 from member360.history.leads.tab import LEADS
 from member360.history.segments.tab import SEGMENT_HISTORY
 from member360.history.transactions.tab import TRANSACTIONS
 from member360.history.types import (
-    BehavioralEvent,
     Channel,
     Communication,
     Coupon,
@@ -259,6 +259,7 @@ class Customer:
     def coupons(self) -> CouponHistory:
         return CouponHistory(customer_pk=self.pk)
 
+    # Declared tabs (history/registry.py) are one line each, in the schema's field order.
     transactions = history_connection(TRANSACTIONS)
 
     @strawberry.field
@@ -280,23 +281,8 @@ class Customer:
             page.has_previous,
         )
 
-    @strawberry.field
-    async def behavioral_events(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[BehavioralEvent]:
-        page = await _page(info, "behavioral_events_by_customer", _key(self.pk, first, after))
-        tz = info.context.tz
-        return connection(
-            page.rows,
-            page.has_next,
-            lambda r: BehavioralEvent.from_row(r, tz),
-            _cursor("occurred_at"),
-            page.has_previous,
-        )
-
-    # Declared tabs (history/registry.py): one line each.
+    behavioral_events = history_connection(BEHAVIORAL_EVENTS)
     leads = history_connection(LEADS)
-
     segment_history = history_connection(SEGMENT_HISTORY)
 
     @strawberry.field

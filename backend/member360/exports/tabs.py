@@ -25,7 +25,6 @@ from member360.history.types import (
     PERSONAL_IDENTIFIERS,
     WITHHELD,
     coupon_status,
-    effective_till_code,
 )
 from member360.ledger import loaders as ledger
 
@@ -187,18 +186,6 @@ _HAND_WRITTEN: dict[CustomerTab, TabExport] = {
             _col("Account", "text", "account"),
         ),
         history.INTERACTIONS,
-    ),
-    CustomerTab.BEHAVIORAL_EVENTS: TabExport(
-        "Behavioral Events",
-        (
-            _col("Date", "datetime", "occurred_at"),
-            _col("Event", "text", "event"),
-            _col("Tracking ID", "text", "tracking_id"),
-            _col("Source", "text", "source"),
-            _col("Account ID", "text", "account_id"),
-            TabColumn("Till Code", "text", effective_till_code),
-        ),
-        history.BEHAVIORAL_EVENTS,
     ),
     CustomerTab.IDENTIFIER_HISTORY: TabExport(
         "Identifier Change History",

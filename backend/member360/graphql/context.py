@@ -135,10 +135,6 @@ class Loaders:
         return self._paged(history.INTERACTIONS)
 
     @cached_property
-    def behavioral_events_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.BEHAVIORAL_EVENTS)
-
-    @cached_property
     def identifier_changes_by_customer(self) -> PagedHistoryLoader:
         return self._paged(history.IDENTIFIER_HISTORY)
 

@@ -12,5 +12,4 @@ COUPON_REDEMPTIONS = HistorySpec(
 INTERACTIONS = HistorySpec(
     table("communications"), "sent_at", where=lambda t, v: (t.c.channel == v,) if v else ()
 )
-BEHAVIORAL_EVENTS = HistorySpec(table("behavioral_events"), "occurred_at")
 IDENTIFIER_HISTORY = HistorySpec(table("identifier_changes"), "changed_at")

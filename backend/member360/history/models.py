@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from member360.db import BigId, JSONType, UTCDateTime, tenant_table
+from member360.db import BigId, UTCDateTime, tenant_table
 from member360.ledger.models import customer_fk
 from member360.orgs.models import org_fk
 
@@ -69,28 +69,6 @@ class Communication(SQLModel, table=True):
     account: str | None = None
     sent_at: dt.datetime = instant()
     status_changed_at: dt.datetime | None = instant(nullable=True)
-
-
-@tenant_table
-class BehavioralEvent(SQLModel, table=True):
-    __tablename__ = "behavioral_events"
-    __table_args__ = (
-        Index("ix_behavioral_events_customer_time", "customer_id", "occurred_at", "id"),
-    )
-
-    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
-    org_id: int = org_fk()
-    customer_id: int = Field(sa_column=customer_fk())
-    original_customer_id: int | None = moved_from()
-    tracking_id: str
-    event: str
-    source: str | None = None
-    account_id: str | None = None
-    till_code: str | None = None
-    attributes: dict[str, Any] | None = Field(
-        default=None, sa_column=Column(JSONType, nullable=True)
-    )
-    occurred_at: dt.datetime = instant()
 
 
 @tenant_table

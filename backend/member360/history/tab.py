@@ -74,13 +74,21 @@ class NodeField:
     column: str | None = None  # the table column it reads; default: `name`
     # A computed value instead of a column: an expression over the table (or an alias of it).
     expression: Callable[[FromClause], ColumnElement[Any]] | None = None
+    # A value worked out from the page row in Python, for a rule SQL cannot state alike on
+    # both databases (str() of a JSON value of any type); `reads` names the columns it uses,
+    # which a compiler must select for it.
+    derived: Callable[[Any], Any] | None = None
+    reads: tuple[str, ...] = ()
     present: Present = Present.AS_STORED
     personal: bool = False
     description: str | None = None
 
     def __post_init__(self) -> None:
-        if self.column is not None and self.expression is not None:
-            raise ValueError(f"{self.name}: a node field reads a column or an expression")
+        sources = [self.column, self.expression, self.derived]
+        if sum(source is not None for source in sources) > 1:
+            raise ValueError(f"{self.name}: a node field reads a column, an expression or a rule")
+        if self.derived is not None and not self.reads:
+            raise ValueError(f"{self.name}: a derived field names the columns it reads")
         base = _base_of(self.graphql_type)
         if self.present is Present.ENUM and not (isinstance(base, type) and issubclass(base, Enum)):
             raise ValueError(f"{self.name}: Present.ENUM needs an Enum annotation")
@@ -94,11 +102,15 @@ class NodeField:
 
     def sql(self, source: FromClause) -> ColumnElement[Any]:
         """Its value as SQL over `source` (the table, or an alias or subquery of it)."""
+        if self.derived is not None:
+            raise TypeError(f"{self.name}: derived in Python from {self.reads}, not SQL")
         if self.expression is not None:
             return self.expression(source).label(self.name)
         return source.c[self.label]
 
     def stored(self, row: Any) -> Any:
+        if self.derived is not None:
+            return self.derived(row)
         return getattr(row, self.label)
 
     def value(self, row: Any, tz: ZoneInfo) -> Any:
@@ -181,8 +193,12 @@ class HistoryTab:
         if len(set(names)) != len(names):
             raise ValueError(f"{self.node_name}: a node field is declared twice")
         for node_field in self.fields:
-            if node_field.expression is None and node_field.label not in self.table.c:
-                raise ValueError(f"{self.node_name}.{node_field.name}: no such column")
+            if node_field.expression is not None:
+                continue
+            columns = node_field.reads if node_field.derived is not None else (node_field.label,)
+            for column in columns:
+                if column not in self.table.c:
+                    raise ValueError(f"{self.node_name}.{node_field.name}: no such column")
         if self.time_column not in self.table.c:
             raise ValueError(f"{self.node_name}: no time column {self.time_column!r}")
         # Built once: the page statements are cached per spec (graphql/paging.py).

@@ -9,7 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import strawberry
-from strawberry.scalars import JSON
 
 from member360.ledger.types import local
 
@@ -39,14 +38,6 @@ def coupon_status(row: Any, now: dt.datetime) -> CouponStatus:
     if row.expires_at is not None and row.expires_at <= now:
         return CouponStatus.EXPIRED
     return CouponStatus.ACTIVE
-
-
-def effective_till_code(row: Any) -> str | None:
-    """The till code an event carries in its attributes wins over the integration's."""
-    attributes = row.attributes
-    if isinstance(attributes, dict) and attributes.get("tillCode") not in (None, ""):
-        return str(attributes["tillCode"])
-    return row.till_code
 
 
 @strawberry.type
@@ -103,31 +94,6 @@ class Communication:
             status=row.status,
             status_changed_at=local(row.status_changed_at, tz),
             account=row.account,
-        )
-
-
-@strawberry.type
-class BehavioralEvent:
-    occurred_at: dt.datetime
-    event: str
-    tracking_id: str
-    source: str | None
-    account_id: str | None
-    till_code: str | None
-    attributes: JSON | None
-
-    @classmethod
-    def from_row(cls, row: Any, tz: ZoneInfo) -> BehavioralEvent:
-        attributes = row.attributes
-        till = effective_till_code(row)
-        return cls(
-            occurred_at=row.occurred_at.astimezone(tz),
-            event=row.event,
-            tracking_id=row.tracking_id,
-            source=row.source,
-            account_id=row.account_id,
-            till_code=till,
-            attributes=attributes,
         )
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.db import Database, one_of, table
 from member360.errors import InputError
+from member360.history.behavioral_events import ingest as behavioral_events
 from member360.history.leads import ingest as leads
 from member360.history.segments import ingest as segments
 from member360.history.transactions import ingest as transactions
@@ -1250,20 +1251,7 @@ class Importer:
         self.uow.changed("communications", message)
 
     async def _on_event_tracked(self, e: ev.EventTracked) -> None:
-        member = self._member(e.customer_id)
-        await self.uow.add(
-            "behavioral_events",
-            {
-                "customer_id": member.pk,
-                "tracking_id": e.tracking_id,
-                "event": e.event,
-                "source": e.source,
-                "account_id": e.account_id,
-                "till_code": e.till_code,
-                "attributes": e.attributes,
-                "occurred_at": e.occurred_at,
-            },
-        )
+        await behavioral_events.tracked(self.uow, e, self._member(e.customer_id).pk)
 
     async def _on_lead_created(self, e: ev.LeadEvent) -> None:
         await self.leads.created(e, self._member(e.customer_id).pk)
