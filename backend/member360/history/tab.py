@@ -11,7 +11,8 @@ unless the field says otherwise.
 The SQL of a field is an expression over the tab's table (or any alias or subquery of it), so
 that a compiler can also select it into `json_build_object(name, expression, ...)`; `present`
 says what happens to the stored value on the way out (an instant in the organization's time
-zone, JSON as stored).
+zone, JSON as stored, a stored name as its enum member). A field whose rule SQL cannot state
+alike on both databases is `derived` from the row in Python and names the columns it `reads`.
 """
 
 from __future__ import annotations
