@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
+from member360.history.writes import Writes
+
 TABLE = "behavioral_events"
 
 
@@ -30,12 +32,6 @@ class TrackedEvent(Protocol):
     def till_code(self) -> str | None: ...
     @property
     def attributes(self) -> dict[str, Any] | None: ...
-
-
-class Writes(Protocol):
-    """The import transaction's buffered writes (member360.ingest.unit.UnitOfWork)."""
-
-    async def add(self, name: str, values: dict[str, Any]) -> dict[str, Any]: ...
 
 
 async def tracked(writes: Writes, e: TrackedEvent, customer_pk: int) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from member360.errors import InputError
+from member360.history.writes import Writes
 
 TABLE = "leads"
 KEY = "lead_id"  # the organization's own id of a lead: what events name it by
@@ -49,13 +50,6 @@ class LeadEvent(Protocol):
     def next_follow_up_at(self) -> dt.datetime | None: ...
     @property
     def extended_fields(self) -> dict[str, Any] | None: ...
-
-
-class Writes(Protocol):
-    """The import transaction's buffered writes (member360.ingest.unit.UnitOfWork)."""
-
-    async def add(self, name: str, values: dict[str, Any]) -> dict[str, Any]: ...
-    def changed(self, name: str, row: dict[str, Any]) -> None: ...
 
 
 def _refuse(field: str, reason: str) -> InputError:

@@ -7,7 +7,9 @@ the transaction's buffered writes; it hands those in. The history is append-only
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Protocol
+
+from member360.history.writes import Writes
 
 TABLE = "segment_changes"
 
@@ -23,12 +25,6 @@ class SegmentEvent(Protocol):
     def from_partition(self) -> str | None: ...
     @property
     def to_partition(self) -> str | None: ...
-
-
-class Writes(Protocol):
-    """The import transaction's buffered writes (member360.ingest.unit.UnitOfWork)."""
-
-    async def add(self, name: str, values: dict[str, Any]) -> dict[str, Any]: ...
 
 
 async def changed(writes: Writes, e: SegmentEvent, customer_pk: int) -> None:

@@ -8,7 +8,9 @@ records once that is decided, through the import transaction's buffered writes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
+
+from member360.history.writes import Writes
 
 TABLE = "transactions"
 
@@ -26,12 +28,6 @@ class TransactionEvent(Protocol):
     def store_id(self) -> str | None: ...
     @property
     def source(self) -> str | None: ...
-
-
-class Writes(Protocol):
-    """The import transaction's buffered writes (member360.ingest.unit.UnitOfWork)."""
-
-    async def add(self, name: str, values: dict[str, Any]) -> dict[str, Any]: ...
 
 
 async def recorded(
