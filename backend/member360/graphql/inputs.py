@@ -48,7 +48,6 @@ from graphql import (
     Node,
     ObjectValueNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionSetNode,
     StringValueNode,
     ValueNode,
@@ -291,11 +290,7 @@ def plan_texts(
     """Walks the operation that runs (validated against `schema`) for its text values."""
     if operation is None:
         return TextPlan()
-    root = {
-        OperationType.QUERY: schema.query_type,
-        OperationType.MUTATION: schema.mutation_type,
-        OperationType.SUBSCRIPTION: schema.subscription_type,
-    }[operation.operation]
+    root = schema.get_root_type(operation.operation)
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }

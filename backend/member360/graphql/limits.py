@@ -54,7 +54,6 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionSetNode,
     VariableNode,
     get_named_type,
@@ -465,11 +464,7 @@ def operation_cost(
     operation = _operation(document, operation_name)
     if operation is None:
         return Cost(0, None)  # execution reports the unknown operation
-    root = {
-        OperationType.QUERY: schema.query_type,
-        OperationType.MUTATION: schema.mutation_type,
-        OperationType.SUBSCRIPTION: schema.subscription_type,
-    }[operation.operation]
+    root = schema.get_root_type(operation.operation)
     defaults = {
         v.variable.name.value: int(v.default_value.value)
         for v in operation.variable_definitions or ()
