@@ -55,6 +55,15 @@ class TabColumn:
     kind: str  # text | int | float | date | datetime | bool
     value: Callable[[Any], Any]
     personal: bool = False  # withheld (an empty cell) unless the requester may read it
+    # The cell without pii:read where it is not an empty one (a personal rule of some rows).
+    withheld: Callable[[Any], Any] | None = None
+
+    def cell(self, row: Any, pii: bool) -> Any:
+        if pii:
+            return self.value(row)
+        if self.withheld is not None:
+            return self.withheld(row)
+        return None if self.personal else self.value(row)
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,9 @@ def declared(tab: HistoryTab) -> TabExport:
     """A declared tab's sheet: its node fields' columns, so the workbook shows what the tab does."""
     return TabExport(
         tab.export_title,
-        tuple(TabColumn(c.title, c.kind, c.value, c.personal) for c in tab.export_columns),
+        tuple(
+            TabColumn(c.title, c.kind, c.value, c.personal, c.withheld) for c in tab.export_columns
+        ),
         tab.spec,
     )
 
@@ -263,13 +274,7 @@ async def tab_batches(
     async with db.session(org_id) as session:
         result = await session.stream(stmt, params)
         async for chunk in result.partitions(batch):
-            values = [
-                [
-                    None if column.personal and not pii else column.value(row)
-                    for column in export.columns
-                ]
-                for row in chunk
-            ]
+            values = [[column.cell(row, pii) for column in export.columns] for row in chunk]
             if tab is CustomerTab.IDENTIFIER_HISTORY and not pii:
                 for row, cells in zip(chunk, values, strict=True):
                     if row.identifier_type in PERSONAL_IDENTIFIERS:

@@ -7,12 +7,13 @@ each row into the node the declaration describes.
 
 from __future__ import annotations
 
-import functools
+import datetime as dt
 import inspect
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import strawberry
+from strawberry.types.field import StrawberryField
 
 from member360.graphql.access import personal
 from member360.graphql.info import Info
@@ -26,12 +27,32 @@ from member360.graphql.relay import (
 )
 from member360.history.tab import HistoryTab
 
+# Built node types by GraphQL name: tabs showing the same node (coupons issued and redeemed)
+# share one type, so they must declare it alike (GraphQL type names are unique).
+_NODE_TYPES: dict[str, tuple[HistoryTab, type[Any]]] = {}
 
-@functools.cache
+
 def node_type(tab: HistoryTab) -> type[Any]:
-    """The Strawberry type of a tab's nodes, one per tab (GraphQL type names are unique)."""
+    """The Strawberry type of a tab's nodes, built once per node name."""
+    built = _NODE_TYPES.get(tab.node_name)
+    if built is not None:
+        first, kind = built
+        if (first.fields, first.extends, first.keeps) != (tab.fields, tab.extends, tab.keeps):
+            raise ValueError(
+                f"{tab.field_name}: node {tab.node_name} is declared otherwise by "
+                f"{first.field_name}"
+            )
+        return kind
+    kind = _build_node_type(tab)
+    _NODE_TYPES[tab.node_name] = (tab, kind)
+    return kind
+
+
+def _build_node_type(tab: HistoryTab) -> type[Any]:
+    annotations: dict[str, Any] = {name: strawberry.Private[Any] for name in tab.keeps}
+    annotations |= {f.name: f.graphql_type for f in tab.fields}
     namespace: dict[str, Any] = {
-        "__annotations__": {f.name: f.graphql_type for f in tab.fields},
+        "__annotations__": annotations,
         "__module__": __name__,
         "__qualname__": tab.node_name,
     }
@@ -40,12 +61,21 @@ def node_type(tab: HistoryTab) -> type[Any]:
             namespace[node_field.name] = personal(node_field.description)
         elif node_field.description is not None:
             namespace[node_field.name] = strawberry.field(description=node_field.description)
+    if tab.extends is not None:
+        # Its Strawberry fields (resolvers) come after the declared ones, in its order.
+        for name, value in vars(tab.extends).items():
+            if isinstance(value, StrawberryField):
+                namespace[name] = value
     return strawberry.type(type(tab.node_name, (), namespace))
 
 
-def to_node(tab: HistoryTab, row: Any, tz: ZoneInfo, pii: bool) -> Any:
+def to_node(
+    tab: HistoryTab, row: Any, tz: ZoneInfo, pii: bool, now: dt.datetime | None = None
+) -> Any:
     """A page row as the tab's node; personal values are withheld without pii:read."""
-    values = {f.name: None if f.personal and not pii else f.value(row, tz) for f in tab.fields}
+    values = {name: getattr(row, name) for name in tab.keeps}
+    for f in tab.fields:
+        values[f.name] = f.shown_instead() if not pii and f.withheld(row) else f.value(row, tz, now)
     return node_type(tab)(**values)
 
 
@@ -63,11 +93,11 @@ def history_connection(tab: HistoryTab) -> Any:
             variant.value if variant is not None else None,
         )
         page: Page = await info.context.loaders.history_page(tab).load(key)
-        tz, pii = info.context.tz, info.context.pii
+        tz, pii, now = info.context.tz, info.context.pii, info.context.now
         return connection(
             page.rows,
             page.has_next,
-            lambda row: to_node(tab, row, tz, pii),
+            lambda row: to_node(tab, row, tz, pii, now),
             lambda row: encode_cursor(*tab.cursor_of(row)),
             page.has_previous,
         )

@@ -12,7 +12,15 @@ The SQL of a field is an expression over the tab's table (or any alias or subque
 that a compiler can also select it into `json_build_object(name, expression, ...)`; `present`
 says what happens to the stored value on the way out (an instant in the organization's time
 zone, JSON as stored, a stored name as its enum member). A field whose rule SQL cannot state
-alike on both databases is `derived` from the row in Python and names the columns it `reads`.
+alike on both databases is `derived` from the row in Python and names the columns it `reads`
+(`needs_now`: the rule also takes the request's instant, as a coupon's status does).
+
+Several tabs may show the same node type (coupons issued and redeemed, points activity and
+promotions): they share one `fields` tuple and `node_name`, and the type is built once. A tab
+may narrow its table (`where`), join columns of other tables onto each row (`join`), carry the
+member's running points balance (`running_balance`), and pick its workbook columns
+(`export_fields`). A node type that needs more than fields of a row (a nested list with its
+own loader) adds it in `history/<type>/types.py` and names it in `extends`.
 """
 
 from __future__ import annotations
@@ -61,6 +69,19 @@ NOT_EXPORTED = None
 
 
 @dataclass(frozen=True)
+class WithheldWhen:
+    """Personal data on some rows only: without pii:read, a row whose `column` is one of
+    `values` shows `shown_as` (in the node and in the workbook); other rows show the value."""
+
+    column: str
+    values: frozenset[str]
+    shown_as: str
+
+    def applies(self, row: Any) -> bool:
+        return getattr(row, self.column) in self.values
+
+
+@dataclass(frozen=True)
 class NodeField:
     """One field of a tab's node: where it comes from, who may read it, how it is shown.
 
@@ -78,10 +99,13 @@ class NodeField:
     # A value worked out from the page row in Python, for a rule SQL cannot state alike on
     # both databases (str() of a JSON value of any type); `reads` names the columns it uses,
     # which a compiler must select for it.
-    derived: Callable[[Any], Any] | None = None
+    derived: Callable[..., Any] | None = None
     reads: tuple[str, ...] = ()
+    # The derived rule takes (row, now): the request's instant (a coupon is EXPIRED from then).
+    needs_now: bool = False
     present: Present = Present.AS_STORED
     personal: bool = False
+    withheld_when: WithheldWhen | None = None
     description: str | None = None
 
     def __post_init__(self) -> None:
@@ -90,6 +114,10 @@ class NodeField:
             raise ValueError(f"{self.name}: a node field reads a column, an expression or a rule")
         if self.derived is not None and not self.reads:
             raise ValueError(f"{self.name}: a derived field names the columns it reads")
+        if self.needs_now and self.derived is None:
+            raise ValueError(f"{self.name}: only a derived rule takes the request's instant")
+        if self.personal and self.withheld_when is not None:
+            raise ValueError(f"{self.name}: personal on every row or on some, not both")
         base = _base_of(self.graphql_type)
         if self.present is Present.ENUM and not (isinstance(base, type) and issubclass(base, Enum)):
             raise ValueError(f"{self.name}: Present.ENUM needs an Enum annotation")
@@ -109,14 +137,38 @@ class NodeField:
             return self.expression(source).label(self.name)
         return source.c[self.label]
 
-    def stored(self, row: Any) -> Any:
+    @property
+    def columns_read(self) -> tuple[str, ...]:
+        """The page-row columns its value (and its personal rule) reads; none for an expression."""
+        if self.expression is not None:
+            read: tuple[str, ...] = ()
+        elif self.derived is not None:
+            read = self.reads
+        else:
+            read = (self.label,)
+        if self.withheld_when is not None:
+            read += (self.withheld_when.column,)
+        return read
+
+    def stored(self, row: Any, now: dt.datetime | None = None) -> Any:
         if self.derived is not None:
+            if self.needs_now:
+                return self.derived(row, now or dt.datetime.now(dt.UTC))
             return self.derived(row)
         return getattr(row, self.label)
 
-    def value(self, row: Any, tz: ZoneInfo) -> Any:
+    def withheld(self, row: Any) -> bool:
+        """Whether a caller without pii:read sees `shown_as`/null instead of the value."""
+        if self.personal:
+            return True
+        return self.withheld_when is not None and self.withheld_when.applies(row)
+
+    def shown_instead(self) -> Any:
+        return None if self.withheld_when is None else self.withheld_when.shown_as
+
+    def value(self, row: Any, tz: ZoneInfo, now: dt.datetime | None = None) -> Any:
         """Its value in a node, presented (the Python executor's half of `present`)."""
-        stored = self.stored(row)
+        stored = self.stored(row, now)
         if stored is None:
             return None
         if self.present is Present.LOCAL_TIME:
@@ -133,6 +185,13 @@ class NodeField:
         if kind is not None:
             return kind
         return _cell_of_annotation(self.graphql_type)
+
+
+def _withheld_cell(node_field: NodeField) -> Callable[[Any], Any]:
+    def cell(row: Any) -> Any:
+        return node_field.shown_instead() if node_field.withheld(row) else node_field.stored(row)
+
+    return cell
 
 
 def _base_of(annotation: Any) -> Any:
@@ -164,11 +223,22 @@ class Variants:
 
 
 @dataclass(frozen=True)
+class Join:
+    """Columns of other tables on each page row (an action's name, a transfer's parties):
+    `add(select, ranked)` joins them onto the page's select, `columns` names the labels added."""
+
+    add: Callable[[Select[Any], Any], Select[Any]]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ExportColumn:
     title: str
     kind: CellKind
     value: Callable[[Any], Any]
     personal: bool = False
+    # The cell a requester without pii:read gets, where that is not an empty one.
+    withheld: Callable[[Any], Any] | None = None
 
 
 # Compared by identity: each declaration is the one object of its tab (loaders and the built
@@ -186,6 +256,19 @@ class HistoryTab:
     export_title: str  # the workbook's sheet title
     spa_tab: str  # the SPA's tab key (frontend/src/features/customers/memberTabs.ts)
     variants: Variants | None = None
+    # Rows of the table this tab shows (redemptions: kind = REDEEM); over the table or an alias.
+    where: Callable[[Any], Sequence[ColumnElement[bool]]] | None = None
+    join: Join | None = None
+    # Each row carries `running_balance`: the member's balance after it, counting every entry
+    # of the table whatever the tab shows.
+    running_balance: bool = False
+    # The workbook's columns, by node field name, where they are not every exported field in
+    # the node's order (tabs sharing a node type export different columns).
+    export_fields: tuple[str, ...] | None = None
+    # Node fields that need more than a row gives (history/<type>/types.py): a class whose
+    # Strawberry fields follow the declared ones, with the row columns they keep (Private).
+    extends: type | None = None
+    keeps: tuple[str, ...] = ()
     description: str | None = None
     spec: HistorySpec = field(init=False)
 
@@ -193,41 +276,74 @@ class HistoryTab:
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.node_name}: a node field is declared twice")
+        available = set(self.table.c.keys())
+        if self.join is not None:
+            available |= set(self.join.columns)
+        if self.running_balance:
+            available.add("running_balance")
         for node_field in self.fields:
-            if node_field.expression is not None:
-                continue
-            columns = node_field.reads if node_field.derived is not None else (node_field.label,)
-            for column in columns:
-                if column not in self.table.c:
+            for column in node_field.columns_read:
+                if column not in available:
                     raise ValueError(f"{self.node_name}.{node_field.name}: no such column")
+        for column in self.keeps:
+            if column not in available:
+                raise ValueError(f"{self.node_name}: keeps no such column {column!r}")
         if self.time_column not in self.table.c:
             raise ValueError(f"{self.node_name}: no time column {self.time_column!r}")
+        if self.export_fields is not None:
+            exported = {f.name for f in self.fields if f.export is not None}
+            for name in self.export_fields:
+                if name not in exported:
+                    raise ValueError(f"{self.node_name}: {name!r} is not an exported field")
         # Built once: the page statements are cached per spec (graphql/paging.py).
         object.__setattr__(self, "spec", self._spec())
 
     def _spec(self) -> HistorySpec:
         computed = [f for f in self.fields if f.expression is not None]
+        join = self.join
 
-        def add_computed(stmt: Select[Any], ranked: Any) -> Select[Any]:
+        def decorate(stmt: Select[Any], ranked: Any) -> Select[Any]:
+            if join is not None:
+                stmt = join.add(stmt, ranked)
             return stmt.add_columns(*(f.sql(ranked) for f in computed))
 
-        decorate = add_computed if computed else None
-        variants = self.variants
-        if variants is None:
-            return HistorySpec(self.table, self.time_column, decorate=decorate)
-        column = variants.column
+        fixed = self.where
+        variant_column = self.variants.column if self.variants is not None else None
 
-        def where(t: Table, variant: str | None) -> Sequence[ColumnElement[bool]]:
-            return (t.c[column] == variant,) if variant else ()
+        def where(t: Any, variant: str | None) -> Sequence[ColumnElement[bool]]:
+            conditions = list(fixed(t)) if fixed is not None else []
+            if variant_column is not None and variant:
+                conditions.append(t.c[variant_column] == variant)
+            return conditions
 
-        return HistorySpec(self.table, self.time_column, where=where, decorate=decorate)
+        return HistorySpec(
+            self.table,
+            self.time_column,
+            where=where,
+            decorate=decorate if computed or join is not None else None,
+            running_balance=self.running_balance,
+        )
+
+    @property
+    def exported_fields(self) -> tuple[NodeField, ...]:
+        """The node fields the workbook shows, in its column order."""
+        if self.export_fields is None:
+            return tuple(f for f in self.fields if f.export is not None)
+        by_name = {f.name: f for f in self.fields}
+        return tuple(by_name[name] for name in self.export_fields)
 
     @property
     def export_columns(self) -> tuple[ExportColumn, ...]:
         """The workbook's columns: the node fields in order, but those marked NOT_EXPORTED."""
         return tuple(
-            ExportColumn(f.export.title, f.cell_kind, f.stored, f.personal)
-            for f in self.fields
+            ExportColumn(
+                f.export.title,
+                f.cell_kind,
+                f.stored,
+                f.personal,
+                None if f.withheld_when is None else _withheld_cell(f),
+            )
+            for f in self.exported_fields
             if f.export is not None
         )
 
