@@ -1,4 +1,12 @@
-"""Imports every table so the metadata (Alembic, tests) sees the whole schema."""
+"""Imports every table so the metadata (Alembic, tests) sees the whole schema, and reads from
+that metadata the table lists others would otherwise write by hand: the tables a member's rows
+live in, and the import's insert order."""
+
+from __future__ import annotations
+
+import functools
+
+from sqlmodel import SQLModel
 
 from member360.audit.models import AuditEvent
 from member360.auth.models import ApiKey, LoginThrottle, User, UserSession
@@ -54,3 +62,28 @@ __all__ = [
     "User",
     "UserSession",
 ]
+
+
+@functools.cache
+def member_tables() -> tuple[str, ...]:
+    """Tables whose rows belong to one member and follow it when it is merged into another:
+    those with a `customer_id` referencing customers and the `original_customer_id` column the
+    move fills in (history/models.py `moved_from`)."""
+    return tuple(
+        t.name
+        for t in SQLModel.metadata.sorted_tables
+        if "original_customer_id" in t.c
+        and any(fk.column.table.name == "customers" for fk in t.c.customer_id.foreign_keys)
+    )
+
+
+@functools.cache
+def import_flush_order() -> tuple[str, ...]:
+    """The tables an import writes, parents before children (foreign-key order): customers,
+    every member table, the tables hanging off those (a lot's consumptions), and the import's
+    own record of applied events."""
+    written = {"customers", *member_tables(), "ingested_events"}
+    for t in SQLModel.metadata.sorted_tables:
+        if any(fk.column.table.name in member_tables() for fk in t.foreign_keys):
+            written.add(t.name)
+    return tuple(t.name for t in SQLModel.metadata.sorted_tables if t.name in written)

@@ -47,6 +47,7 @@ from member360.ledger.engine import (
     proportional_delta,
 )
 from member360.ledger.models import ActivityKind, Category
+from member360.models import member_tables
 from member360.orgs.models import (
     ACTION_CAMPAIGN,
     ACTION_EXPIRED,
@@ -55,20 +56,6 @@ from member360.orgs.models import (
     ACTION_TRANSFER,
 )
 from member360.orgs.service import OrgInfo
-
-# Tables whose rows follow a member when it is merged into another.
-MEMBER_TABLES = (
-    "points_activities",
-    "lots",
-    "transactions",
-    "coupons",
-    "communications",
-    "behavioral_events",
-    "leads",
-    "segment_changes",
-    "identifier_changes",
-    "tier_changes",
-)
 
 
 @dataclass
@@ -773,7 +760,7 @@ class Importer:
         survivor.absorb(merged)
         # Rows already written move in SQL; flush first so none is left behind in the buffer.
         await self._flush()
-        for name in MEMBER_TABLES:
+        for name in member_tables():  # the rows that follow a merged member
             t = table(name)
             await self.session.execute(
                 update(t)

@@ -14,23 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.db import table
 from member360.history.leads import ingest as leads
+from member360.models import import_flush_order
 
-# Insert order respects foreign keys.
-FLUSH_ORDER = (
-    "customers",
-    "points_activities",
-    "lots",
-    "lot_consumptions",
-    "transactions",
-    "coupons",
-    "communications",
-    "behavioral_events",
-    "leads",
-    "segment_changes",
-    "identifier_changes",
-    "tier_changes",
-    "ingested_events",
-)
+# Insert order respects foreign keys (read from the metadata).
+FLUSH_ORDER = import_flush_order()
 
 # What an update may change, per table (everything else is written once).
 UPDATE_COLUMNS: dict[str, tuple[str, ...]] = {
