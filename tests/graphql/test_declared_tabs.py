@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType
 from sqlalchemy import func
+from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
 from member360.db import Database, table
@@ -24,7 +25,17 @@ from member360.history.fields import node_type, to_node
 from member360.history.registry import HISTORY_TABS
 from member360.history.tab import Export, HistoryTab, NodeField, Present, Variants
 from member360.orgs.service import OrgInfo
-from tests.factories import at, event, ingest_ok, make_customer, purchase, return_
+from tests.factories import (
+    at,
+    earn,
+    event,
+    ingest_ok,
+    make_customer,
+    purchase,
+    redeem,
+    return_,
+    transfer,
+)
 from tests.graphql.conftest import GraphQLCall
 
 MEMBER_TABS = Path(__file__).parents[2] / "frontend/src/features/customers/memberTabs.ts"
@@ -45,9 +56,30 @@ def test_the_node_type_is_the_declared_fields(tab: HistoryTab) -> None:
     node = _object(tab.node_name)
     declared = [(to_camel_case(f.name), _nullable(f.graphql_type)) for f in tab.fields]
     in_schema = [(n, not isinstance(f.type, GraphQLNonNull)) for n, f in node.fields.items()]
-    assert in_schema == declared
-    customer_field = _object("Customer").fields[to_camel_case(tab.field_name)]
-    assert str(customer_field.type) == f"{tab.node_name}Connection!"
+    extended = [to_camel_case(name) for name in _extends(tab)]
+    assert in_schema[: len(declared)] == declared
+    assert [name for name, _ in in_schema[len(declared) :]] == extended
+    assert str(_parent(tab).fields[to_camel_case(tab.field_name)].type) == (
+        f"{tab.node_name}Connection!"
+    )
+
+
+def _extends(tab: HistoryTab) -> list[str]:
+    if tab.extends is None:
+        return []
+    return [n for n, v in vars(tab.extends).items() if isinstance(v, StrawberryField)]
+
+
+def _parent(tab: HistoryTab) -> GraphQLObjectType:
+    """The type that carries the tab's field: Customer, or the type of Customer.<under>."""
+    customer = _object("Customer")
+    if not tab.under:
+        return customer
+    kind = customer.fields[tab.under].type
+    while isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    assert isinstance(kind, GraphQLObjectType)
+    return kind
 
 
 @pytest.mark.parametrize("tab", HISTORY_TABS, ids=lambda t: t.field_name)
@@ -55,7 +87,7 @@ def test_the_workbook_has_the_declared_columns(tab: HistoryTab) -> None:
     sheet = TABS[CustomerTab(tab.customer_tab)]
     assert sheet.title == tab.export_title
     assert sheet.spec is tab.spec
-    exported = [f for f in tab.fields if f.export is not None]
+    exported = tab.exported_fields
     assert [c.title for c in sheet.columns] == [f.export.title for f in exported if f.export]
     assert [c.kind for c in sheet.columns] == [f.cell_kind for f in exported]
 
@@ -64,7 +96,12 @@ def test_the_workbook_has_the_declared_columns(tab: HistoryTab) -> None:
 def test_the_spa_tab_exports_the_declared_tab(tab: HistoryTab) -> None:
     """The SPA tab's export (a one-line entry), or every sub-tab's (a tab with sub-tabs)."""
     lines = MEMBER_TABS.read_text().splitlines()
-    at_tab = next(i for i, line in enumerate(lines) if f"value: '{tab.spa_tab}'," in line)
+    # "points/activity": the sub-tab "activity" of the tab "points".
+    *outer, key = tab.spa_tab.split("/")
+    start = (
+        next(i for i, line in enumerate(lines) if f"value: '{outer[0]}'," in line) if outer else 0
+    )
+    at_tab = next(i for i in range(start, len(lines)) if f"value: '{key}'," in lines[i])
     if "exportTab:" in lines[at_tab]:
         entry = [lines[at_tab]]
     else:  # its sub-tabs follow, up to the tab's closing brace
@@ -133,21 +170,32 @@ async def test_on_screen_is_in_the_workbook(db: Database, org: OrgInfo, gql: Gra
             attributes={"tillCode": 7, "aisle": "3"},
         ),
         event("event.tracked", when=at(7), customerId="ann", trackingId="E2", event="app.open"),
+        # The points tabs: a promotion, a tracker credit, a redemption, a transfer, an expiry.
+        make_customer("ben", when=at(0)),
+        event("campaign.defined", when=at(0), campaignId="C1", name="Festive Bonus"),
+        earn("ann", 30, when=at(8), actionId=1008, campaignId="C1"),
+        earn("ann", 7, when=at(9), category="TRACKER", trackerValue=3.5),
+        redeem("ann", 20, when=at(10), orderId="O2"),
+        transfer("ann", "ben", 5, when=at(11)),
+        earn("ann", 5, when=at(-400), expiresAt=at(-300)),
     )
     pk = await customer_pk_for(db, org.id, "ann")
     assert pk is not None
     for tab in HISTORY_TABS:
         names = [to_camel_case(f.name) for f in tab.fields]
-        field = to_camel_case(tab.field_name)
-        result = await gql(
-            f'{{ customer(customerId: "ann") {{ {field} {{ edges {{ node {{ {" ".join(names)} }} }} }} }} }}'
-        )
+        selection = f"{{ edges {{ node {{ {' '.join(names)} }} }} }}"
+        for part in reversed(tab.path.split(".")):
+            selection = f"{{ {part} {selection} }}"
+        result = await gql(f'{{ customer(customerId: "ann") {selection} }}')
         assert "errors" not in result, result
-        on_screen = [e["node"] for e in result["data"]["customer"][field]["edges"]]
+        found = result["data"]["customer"]
+        for part in tab.path.split("."):
+            found = found[part]
+        on_screen = [e["node"] for e in found["edges"]]
         batches = tab_batches(db, org.id, org.tz, pk, CustomerTab(tab.customer_tab), pii=True)
         workbook = [cells async for batch in batches for cells in batch]
         assert len(on_screen) == len(workbook) >= 1, tab.field_name
-        exported = [f for f in tab.fields if f.export is not None]
+        exported = tab.exported_fields
         for node, cells in zip(on_screen, workbook, strict=True):
             for f, cell in zip(exported, cells, strict=True):
                 shown = node[to_camel_case(f.name)]
@@ -205,7 +253,10 @@ async def test_variants_computed_and_personal_fields(db: Database, org: OrgInfo)
 
     assert [r.lead_id for r in await page(None)] == ["B2", "B1"]
     won = await page("WON")
-    assert [(r.lead_id, r.status_length) for r in won] == [("B2", 3)]
+    # An expression's value has a label of its own in the row (it may replace a column).
+    length = PROBE.fields[1]
+    assert length.label == "status_length_value"
+    assert [(r.lead_id, length.stored(r)) for r in won] == [("B2", 3)]
     assert [c.title for c in PROBE.export_columns] == [
         "Lead ID",
         "Status Length",

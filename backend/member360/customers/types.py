@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
 import strawberry
@@ -36,14 +35,16 @@ from member360.history.types import (
     Coupon,
     IdentifierChange,
 )
-from member360.ledger.types import (
-    ExpiredPoints,
-    ExpiryBucket,
-    PointsActivity,
-    PointsTransfer,
-    Redemption,
-    TierChange,
+from member360.ledger.activity.tab import (
+    POINTS_ACTIVITY,
+    POINTS_LOYALTY_TRACKER,
+    POINTS_PROMOTIONS,
 )
+from member360.ledger.expired.tab import POINTS_EXPIRED
+from member360.ledger.expiry_schedule.tab import OPEN_LOTS, ExpiryBucket, schedule
+from member360.ledger.redemptions.tab import POINTS_REDEMPTIONS
+from member360.ledger.transfers.tab import POINTS_TRANSFERS
+from member360.ledger.types import TierChange
 
 
 def global_id(pk: int) -> str:
@@ -74,52 +75,22 @@ async def _page(info: Info, loader_name: str, key: PageKey) -> Page:
 
 @strawberry.type
 class PointsHistory:
-    customer_pk: strawberry.Private[int]
+    pk: strawberry.Private[int]  # the member's row id, as on Customer
 
-    @strawberry.field
-    async def redemptions(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Redemption]:
-        page = await _page(info, "redemptions_by_customer", _key(self.customer_pk, first, after))
-        tz = info.context.tz
-        return connection(
-            page.rows,
-            page.has_next,
-            lambda r: Redemption.from_row(r, tz),
-            _cursor("occurred_at"),
-            page.has_previous,
-        )
+    redemptions = history_connection(POINTS_REDEMPTIONS)
 
     @strawberry.field
     async def expiry_schedule(self, info: Info) -> list[ExpiryBucket]:
-        rows = await info.context.loaders.open_lots_by_customer.load(self.customer_pk)
-        tz = info.context.tz
-        buckets: dict[dt.date, int] = defaultdict(int)
-        for row in rows:
-            buckets[row.expires_at.astimezone(tz).date()] += row.remaining
-        return [
-            ExpiryBucket(expires_on=day, points=points) for day, points in sorted(buckets.items())
-        ]
+        open_lots = await info.context.loaders.keyed(OPEN_LOTS).load(self.pk)
+        return schedule(open_lots, info.context.tz)
 
-    @strawberry.field
-    async def expired(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[ExpiredPoints]:
-        page = await _page(info, "expired_by_customer", _key(self.customer_pk, first, after))
-        tz = info.context.tz
-        return connection(
-            page.rows,
-            page.has_next,
-            lambda r: ExpiredPoints.from_row(r, tz),
-            _cursor("occurred_at"),
-            page.has_previous,
-        )
+    expired = history_connection(POINTS_EXPIRED)
 
     @strawberry.field(description='Tier ("slab") history.')
     async def tier_history(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[TierChange]:
-        page = await _page(info, "tier_changes_by_customer", _key(self.customer_pk, first, after))
+        page = await _page(info, "tier_changes_by_customer", _key(self.pk, first, after))
         tz = info.context.tz
         return connection(
             page.rows,
@@ -129,52 +100,10 @@ class PointsHistory:
             page.has_previous,
         )
 
-    async def _activity(
-        self, info: Info, first: int | None, after: str | None, variant: str | None
-    ) -> Connection[PointsActivity]:
-        page = await _page(
-            info, "activity_by_customer", _key(self.customer_pk, first, after, variant)
-        )
-        tz = info.context.tz
-        return connection(
-            page.rows,
-            page.has_next,
-            lambda r: PointsActivity.from_row(r, tz),
-            _cursor("occurred_at"),
-            page.has_previous,
-        )
-
-    @strawberry.field(description="Points credited under a promotion (campaign benefits).")
-    async def promotions(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[PointsActivity]:
-        return await self._activity(info, first, after, "PROMOTION")
-
-    @strawberry.field(description="Points credited by the loyalty tracker.")
-    async def loyalty_tracker(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[PointsActivity]:
-        return await self._activity(info, first, after, "TRACKER")
-
-    @strawberry.field
-    async def transfers(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[PointsTransfer]:
-        page = await _page(info, "transfers_by_customer", _key(self.customer_pk, first, after))
-        tz = info.context.tz
-        return connection(
-            page.rows,
-            page.has_next,
-            lambda r: PointsTransfer.from_row(r, tz),
-            _cursor("occurred_at"),
-            page.has_previous,
-        )
-
-    @strawberry.field(description="Every signed entry, newest first, with the balance after it.")
-    async def activity(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[PointsActivity]:
-        return await self._activity(info, first, after, None)
+    promotions = history_connection(POINTS_PROMOTIONS)
+    loyalty_tracker = history_connection(POINTS_LOYALTY_TRACKER)
+    transfers = history_connection(POINTS_TRANSFERS)
+    activity = history_connection(POINTS_ACTIVITY)
 
 
 @strawberry.type
@@ -253,7 +182,7 @@ class Customer:
 
     @strawberry.field(description="The Points tab.")
     def points(self) -> PointsHistory:
-        return PointsHistory(customer_pk=self.pk)
+        return PointsHistory(pk=self.pk)
 
     @strawberry.field(description="The Coupons tab.")
     def coupons(self) -> CouponHistory:

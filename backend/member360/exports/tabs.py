@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,14 +20,14 @@ from sqlalchemy import select
 from member360.db import Database, table
 from member360.graphql.paging import HistorySpec, PageKey, history_statement
 from member360.history import loaders as history
-from member360.history.registry import HISTORY_TABS
-from member360.history.tab import HistoryTab
+from member360.history.registry import MEMBER_TABS
+from member360.history.tab import HistoryTab, ListTab
 from member360.history.types import (
     PERSONAL_IDENTIFIERS,
     WITHHELD,
     coupon_status,
 )
-from member360.ledger import loaders as ledger
+from member360.ledger.expiry_schedule.tab import open_lots_statement, schedule
 
 
 @strawberry.enum
@@ -82,18 +83,6 @@ def _coupon_status(row: Any) -> str:
     return coupon_status(row, dt.datetime.now(dt.UTC)).value
 
 
-ACTIVITY_COLUMNS = (
-    _col("Date", "datetime", "occurred_at"),
-    _col("Action ID", "int", "action_id"),
-    TabColumn("Action", "text", lambda r: r.action_name or str(r.action_id)),
-    _col("Points", "int", "points"),
-    TabColumn("Running Balance", "int", lambda r: int(r.running_balance)),
-    _col("Order ID", "text", "order_id"),
-    _col("Reason", "text", "reason"),
-    _col("Source", "text", "source"),
-    _col("Store ID", "text", "store_id"),
-    _col("Expires At", "datetime", "expires_at"),
-)
 COUPON_COLUMNS = (
     _col("Coupon ID", "text", "coupon_id"),
     _col("Code", "text", "code"),
@@ -108,31 +97,6 @@ COUPON_COLUMNS = (
 )
 
 _HAND_WRITTEN: dict[CustomerTab, TabExport] = {
-    CustomerTab.POINTS_REDEMPTIONS: TabExport(
-        "Points — Redemptions",
-        (
-            _col("Redeemed At", "datetime", "occurred_at"),
-            TabColumn("Points Redeemed", "int", lambda r: -r.points),
-            _col("Points Reversed", "int", "points_reversed"),
-            _col("Order ID", "text", "order_id"),
-            _col("Store ID", "text", "store_id"),
-            _col("Source", "text", "source"),
-        ),
-        ledger.REDEMPTIONS,
-    ),
-    CustomerTab.POINTS_EXPIRY_SCHEDULE: TabExport(
-        "Points — Expiry Schedule",
-        (_col("Expires On", "date", "expires_on"), _col("Points", "int", "points")),
-        None,
-    ),
-    CustomerTab.POINTS_EXPIRED: TabExport(
-        "Points — Expired",
-        (
-            _col("Expired At", "datetime", "occurred_at"),
-            TabColumn("Points", "int", lambda r: -r.points),
-        ),
-        ledger.EXPIRED,
-    ),
     CustomerTab.POINTS_TIER_HISTORY: TabExport(
         "Points — Tier History",
         (
@@ -141,40 +105,7 @@ _HAND_WRITTEN: dict[CustomerTab, TabExport] = {
             _col("To Tier", "text", "to_tier"),
             _col("Reason", "text", "reason"),
         ),
-        ledger.TIER_HISTORY,
-    ),
-    CustomerTab.POINTS_PROMOTIONS: TabExport(
-        "Points — Promotions", ACTIVITY_COLUMNS, ledger.ACTIVITY, "PROMOTION"
-    ),
-    CustomerTab.POINTS_LOYALTY_TRACKER: TabExport(
-        "Points — Loyalty Tracker",
-        (*ACTIVITY_COLUMNS, _col("Tracker Value", "float", "tracker_value")),
-        ledger.ACTIVITY,
-        "TRACKER",
-    ),
-    CustomerTab.POINTS_TRANSFERS: TabExport(
-        "Points — Transfers",
-        (
-            _col("Transferred At", "datetime", "occurred_at"),
-            TabColumn("Type", "text", lambda r: "DEDUCTION" if r.points < 0 else "ADDITION"),
-            _col("Transfer ID", "text", "transfer_id"),
-            TabColumn(
-                "From",
-                "text",
-                lambda r: r.self_customer_id if r.points < 0 else r.counterparty_customer_id,
-            ),
-            TabColumn(
-                "To",
-                "text",
-                lambda r: r.counterparty_customer_id if r.points < 0 else r.self_customer_id,
-            ),
-            _col("Program", "text", "program"),
-            TabColumn("Points", "int", lambda r: abs(r.points)),
-        ),
-        ledger.TRANSFERS,
-    ),
-    CustomerTab.POINTS_ACTIVITY: TabExport(
-        "Points — All Activity", ACTIVITY_COLUMNS, ledger.ACTIVITY
+        history.TIER_HISTORY,
     ),
     CustomerTab.COUPONS_ISSUED: TabExport(
         "Coupons — Issued", COUPON_COLUMNS, history.COUPONS_ISSUED
@@ -222,17 +153,22 @@ def declared(tab: HistoryTab) -> TabExport:
     )
 
 
-_DECLARED = {CustomerTab(tab.customer_tab): declared(tab) for tab in HISTORY_TABS}
+def listed(tab: ListTab) -> TabExport:
+    """A listed tab's sheet (the expiry schedule): its columns hold the list's values."""
+    columns = tuple(
+        TabColumn(title, kind, itemgetter(i)) for i, (title, kind) in enumerate(tab.columns)
+    )
+    return TabExport(tab.export_title, columns, None)
+
+
+_DECLARED = {
+    CustomerTab(tab.customer_tab): declared(tab) if isinstance(tab, HistoryTab) else listed(tab)
+    for tab in MEMBER_TABS
+}
 # In the enum's order; a CustomerTab without a sheet fails here, at import.
 TABS: dict[CustomerTab, TabExport] = {
     tab: _DECLARED[tab] if tab in _DECLARED else _HAND_WRITTEN[tab] for tab in CustomerTab
 }
-
-
-@dataclass(frozen=True)
-class _Bucket:
-    expires_on: dt.date
-    points: int
 
 
 async def tab_batches(
@@ -253,16 +189,12 @@ async def tab_batches(
     export = TABS[tab]
     if export.spec is None:  # the expiry schedule is computed from open lots, not paged
         async with db.session(org_id) as session:
-            rows = (
+            open_lots = (
                 await session.execute(
-                    ledger.open_lots_statement(db.dialect), {"org_id": org_id, "pks": [customer_pk]}
+                    open_lots_statement(db.dialect), {"org_id": org_id, "pks": [customer_pk]}
                 )
             ).all()
-        buckets: dict[dt.date, int] = {}
-        for row in rows:
-            day = row.expires_at.astimezone(tz).date()
-            buckets[day] = buckets.get(day, 0) + row.remaining
-        yield [[b, p] for b, p in sorted(buckets.items())]
+        yield [[bucket.expires_on, bucket.points] for bucket in schedule(open_lots, tz)]
         return
     stmt, params = history_statement(
         export.spec,

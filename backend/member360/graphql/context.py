@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,11 +17,15 @@ from member360.auth.keys import Principal
 from member360.config import Settings
 from member360.db import Database, TenantNotBound
 from member360.graphql.errors import forbidden
-from member360.graphql.paging import HistorySpec, PagedHistoryLoader, RowsByKeyLoader
+from member360.graphql.paging import (
+    HistorySpec,
+    KeyedRows,
+    PagedHistoryLoader,
+    RowsByKeyLoader,
+)
 from member360.history import loaders as history
 from member360.history.registry import HISTORY_TABS
 from member360.history.tab import HistoryTab
-from member360.ledger import loaders as ledger
 
 _REGISTERED = frozenset(HISTORY_TABS)
 
@@ -47,6 +52,7 @@ class Loaders:
         self._running: set[asyncio.Future[Sequence[Any]]] = set()
         self._closed = False
         self._history_pages: dict[HistoryTab, PagedHistoryLoader] = {}
+        self._keyed: dict[KeyedRows, RowsByKeyLoader] = {}
 
     async def fetch(self, stmt: Any, params: dict[str, Any] | None = None) -> Sequence[Any]:
         """Runs a read on the request's session.
@@ -103,24 +109,8 @@ class Loaders:
         return loader
 
     @cached_property
-    def activity_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(ledger.ACTIVITY)
-
-    @cached_property
-    def redemptions_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(ledger.REDEMPTIONS)
-
-    @cached_property
-    def expired_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(ledger.EXPIRED)
-
-    @cached_property
-    def transfers_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(ledger.TRANSFERS)
-
-    @cached_property
     def tier_changes_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(ledger.TIER_HISTORY)
+        return self._paged(history.TIER_HISTORY)
 
     @cached_property
     def coupons_by_customer(self) -> PagedHistoryLoader:
@@ -138,21 +128,14 @@ class Loaders:
     def identifier_changes_by_customer(self) -> PagedHistoryLoader:
         return self._paged(history.IDENTIFIER_HISTORY)
 
-    @cached_property
-    def breakup_by_activity(self) -> RowsByKeyLoader:
-        return RowsByKeyLoader(
-            self.fetch, self.org_id, self.dialect, ledger.breakup_statement, lambda r: r.activity_id
-        )
-
-    @cached_property
-    def open_lots_by_customer(self) -> RowsByKeyLoader:
-        return RowsByKeyLoader(
-            self.fetch,
-            self.org_id,
-            self.dialect,
-            ledger.open_lots_statement,
-            lambda r: r.customer_id,
-        )
+    def keyed(self, rows: KeyedRows) -> RowsByKeyLoader:
+        """The request's loader of rows by key (a redemption's breakup, a member's open lots)."""
+        loader = self._keyed.get(rows)
+        if loader is None:
+            loader = self._keyed[rows] = RowsByKeyLoader(
+                self.fetch, self.org_id, self.dialect, rows.statement, attrgetter(rows.key)
+            )
+        return loader
 
 
 @dataclass

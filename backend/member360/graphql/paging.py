@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    cast,
     func,
     select,
     tuple_,
@@ -81,8 +82,12 @@ def paged_statement(
     base_conditions = [t.c.org_id == bindparam("org_id"), member_in(t.c.customer_id, dialect)]
     if spec.running_balance:
         # The running balance counts every entry of the member, whatever the tab shows.
-        running = func.sum(t.c.points).over(
-            partition_by=t.c.customer_id, order_by=(when, t.c.id), rows=(None, 0)
+        # As a bigint: PostgreSQL's sum of bigints is numeric (a Decimal in Python).
+        running = cast(
+            func.sum(t.c.points).over(
+                partition_by=t.c.customer_id, order_by=(when, t.c.id), rows=(None, 0)
+            ),
+            BigInteger(),
         )
         source: Any = (
             select(t, running.label("running_balance")).where(*base_conditions).subquery("h")
@@ -144,6 +149,16 @@ class PagedHistoryLoader(DataLoader[PageKey, Page]):
             rows = found[(key.first, key.after, key.variant)].get(key.customer_pk, [])
             pages.append(Page(rows[: key.first], len(rows) > key.first, key.after is not None))
         return pages
+
+
+@dataclass(frozen=True)
+class KeyedRows:
+    """Rows looked up by a key for every node of a request at once (a redemption's breakup by
+    its activity id): `statement(dialect)` binds `:org_id` and `:pks`; `key` is the row's
+    column holding the key. The request's loader: `Loaders.keyed(rows)`."""
+
+    statement: Callable[[str], Select[Any]]
+    key: str
 
 
 class RowsByKeyLoader(DataLoader[Any, list[Any]]):

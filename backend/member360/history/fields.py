@@ -49,7 +49,9 @@ def node_type(tab: HistoryTab) -> type[Any]:
 
 
 def _build_node_type(tab: HistoryTab) -> type[Any]:
-    annotations: dict[str, Any] = {name: strawberry.Private[Any] for name in tab.keeps}
+    # Row columns the extra fields' resolvers use (a redemption's id): on the node, not in GraphQL.
+    kept: Any = strawberry.Private[object]
+    annotations: dict[str, Any] = {name: kept for name in tab.keeps}
     annotations |= {f.name: f.graphql_type for f in tab.fields}
     namespace: dict[str, Any] = {
         "__annotations__": annotations,

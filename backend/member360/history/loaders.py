@@ -13,3 +13,4 @@ INTERACTIONS = HistorySpec(
     table("communications"), "sent_at", where=lambda t, v: (t.c.channel == v,) if v else ()
 )
 IDENTIFIER_HISTORY = HistorySpec(table("identifier_changes"), "changed_at")
+TIER_HISTORY = HistorySpec(table("tier_changes"), "changed_at")

@@ -1,12 +1,13 @@
-"""Every declared history tab, in one explicit tuple: what the API, exports and tests derive from.
+"""Every member tab, declared, in one explicit tuple: what the API, exports and tests derive from.
 
-Declared so far: transactions, behavioral events, leads and segment history (each in its
-folder, history/<type>/). Every other tab (points activity, redemptions, expired, expiry
-schedule, promotions, loyalty tracker, transfers, tier history, coupons, interactions,
-identifier history) still goes the old way: a spec in history/loaders.py or ledger/loaders.py,
-a loader property in graphql/context.py, a resolver in customers/types.py, a type in
-history/types.py or ledger/types.py and a hand-written column list in exports/tabs.py.
-docs/adding-a-history-type.md says which parts a declared tab no longer needs.
+`MEMBER_TABS` is in the order of the `CustomerTab` enum (the export's tab argument), which
+schema.graphql shows; `HISTORY_TABS` are its paged tabs (each a connection field).
+
+Declared so far: the points tabs (ledger/<tab>/), transactions, behavioral events, leads and
+segment history (history/<type>/). Coupons, interactions, identifier history and tier history
+still go the old way: a spec in history/loaders.py, a loader property in graphql/context.py, a
+resolver in customers/types.py, a type in history/types.py or ledger/types.py and a
+hand-written column list in exports/tabs.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,26 @@ from __future__ import annotations
 from member360.history.behavioral_events.tab import BEHAVIORAL_EVENTS
 from member360.history.leads.tab import LEADS
 from member360.history.segments.tab import SEGMENT_HISTORY
-from member360.history.tab import HistoryTab
+from member360.history.tab import HistoryTab, MemberTab
 from member360.history.transactions.tab import TRANSACTIONS
+from member360.ledger.activity.tab import POINTS_ACTIVITY, POINTS_LOYALTY_TRACKER, POINTS_PROMOTIONS
+from member360.ledger.expired.tab import POINTS_EXPIRED
+from member360.ledger.expiry_schedule.tab import POINTS_EXPIRY_SCHEDULE
+from member360.ledger.redemptions.tab import POINTS_REDEMPTIONS
+from member360.ledger.transfers.tab import POINTS_TRANSFERS
 
-HISTORY_TABS: tuple[HistoryTab, ...] = (TRANSACTIONS, BEHAVIORAL_EVENTS, LEADS, SEGMENT_HISTORY)
+MEMBER_TABS: tuple[MemberTab, ...] = (
+    POINTS_REDEMPTIONS,
+    POINTS_EXPIRY_SCHEDULE,
+    POINTS_EXPIRED,
+    POINTS_PROMOTIONS,
+    POINTS_LOYALTY_TRACKER,
+    POINTS_TRANSFERS,
+    POINTS_ACTIVITY,
+    TRANSACTIONS,
+    BEHAVIORAL_EVENTS,
+    LEADS,
+    SEGMENT_HISTORY,
+)
+
+HISTORY_TABS: tuple[HistoryTab, ...] = tuple(t for t in MEMBER_TABS if isinstance(t, HistoryTab))

@@ -124,9 +124,10 @@ class NodeField:
 
     @property
     def label(self) -> str:
-        """The name of its value in a page row: the column, or the expression's label."""
+        """The name of its value in a page row: the column, or the expression's label (its
+        own, as an expression may be named after a column it replaces: expired `points`)."""
         if self.expression is not None:
-            return self.name
+            return f"{self.name}_value"
         return self.column or self.name
 
     def sql(self, source: FromClause) -> ColumnElement[Any]:
@@ -134,7 +135,7 @@ class NodeField:
         if self.derived is not None:
             raise TypeError(f"{self.name}: derived in Python from {self.reads}, not SQL")
         if self.expression is not None:
-            return self.expression(source).label(self.name)
+            return self.expression(source).label(self.label)
         return source.c[self.label]
 
     @property
@@ -185,6 +186,11 @@ class NodeField:
         if kind is not None:
             return kind
         return _cell_of_annotation(self.graphql_type)
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def _withheld_cell(node_field: NodeField) -> Callable[[Any], Any]:
@@ -255,6 +261,8 @@ class HistoryTab:
     customer_tab: str  # the CustomerTab value the export mutation takes ("LEADS")
     export_title: str  # the workbook's sheet title
     spa_tab: str  # the SPA's tab key (frontend/src/features/customers/memberTabs.ts)
+    # The Customer field the tab's field hangs under ("points": PointsHistory); "": Customer.
+    under: str = ""
     variants: Variants | None = None
     # Rows of the table this tab shows (redemptions: kind = REDEEM); over the table or an alias.
     where: Callable[[Any], Sequence[ColumnElement[bool]]] | None = None
@@ -347,5 +355,33 @@ class HistoryTab:
             if f.export is not None
         )
 
+    @property
+    def path(self) -> str:
+        """Its place below Customer in GraphQL (`points.activity`, `leads`)."""
+        name = _camel(self.field_name)
+        return f"{self.under}.{name}" if self.under else name
+
     def cursor_of(self, row: Any) -> tuple[dt.datetime, int]:
         return getattr(row, self.time_column), row.id
+
+
+@dataclass(frozen=True, eq=False)
+class ListTab:
+    """A member tab that is a list worked out from the member's rows rather than a page of
+    them (the expiry schedule): its field, workbook sheet and SPA key. Its GraphQL field and
+    its rows are written by its folder."""
+
+    field_name: str
+    customer_tab: str
+    export_title: str
+    spa_tab: str
+    columns: tuple[tuple[str, CellKind], ...]  # the workbook's (title, kind)
+    under: str = ""
+
+    @property
+    def path(self) -> str:
+        name = _camel(self.field_name)
+        return f"{self.under}.{name}" if self.under else name
+
+
+MemberTab = HistoryTab | ListTab

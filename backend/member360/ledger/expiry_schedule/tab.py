@@ -1,0 +1,56 @@
+"""Points, Expiry Schedule: the member's unexpired points by the day they expire, in the
+organization's time zone, worked out from the open lots (a list, not a page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import strawberry
+from sqlalchemy import Select, bindparam, select
+
+from member360.graphql.paging import KeyedRows, member_in
+from member360.history.tab import ListTab
+from member360.ledger.models import Lot
+
+_lots = Lot.__table__  # type: ignore[attr-defined]
+
+
+@strawberry.type
+class ExpiryBucket:
+    expires_on: dt.date
+    points: int
+
+
+@functools.cache
+def open_lots_statement(dialect: str) -> Select[Any]:
+    return select(_lots.c.customer_id, _lots.c.expires_at, _lots.c.remaining).where(
+        _lots.c.org_id == bindparam("org_id"),
+        member_in(_lots.c.customer_id, dialect),
+        _lots.c.remaining > 0,
+    )
+
+
+OPEN_LOTS = KeyedRows(open_lots_statement, "customer_id")
+
+
+def schedule(open_lots: Iterable[Any], tz: ZoneInfo) -> list[ExpiryBucket]:
+    """Open lots' remaining points summed by their local expiry day, soonest first."""
+    buckets: dict[dt.date, int] = defaultdict(int)
+    for lot in open_lots:
+        buckets[lot.expires_at.astimezone(tz).date()] += lot.remaining
+    return [ExpiryBucket(expires_on=day, points=points) for day, points in sorted(buckets.items())]
+
+
+POINTS_EXPIRY_SCHEDULE = ListTab(
+    field_name="expiry_schedule",
+    customer_tab="POINTS_EXPIRY_SCHEDULE",
+    export_title="Points — Expiry Schedule",
+    spa_tab="points/expiry-schedule",
+    columns=(("Expires On", "date"), ("Points", "int")),
+    under="points",
+)

@@ -1,0 +1,44 @@
+"""A redemption's breakup: the lots it consumed, with the reason each lot was earned for."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, func, select
+
+from member360.db import table
+from member360.graphql.paging import KeyedRows, member_in
+
+_activities = table("points_activities")
+_actions = table("actions")
+_lots = table("lots")
+_consumptions = table("lot_consumptions")
+
+
+@functools.cache
+def breakup_statement(dialect: str) -> Select[Any]:
+    credit = _activities.alias("credit")
+    return (
+        select(
+            _consumptions.c.activity_id,
+            _consumptions.c.points,
+            _lots.c.earned_at,
+            _lots.c.expires_at,
+            func.coalesce(credit.c.reason, _actions.c.name).label("reason"),
+        )
+        .join(_lots, _lots.c.id == _consumptions.c.lot_id)
+        .join(credit, credit.c.id == _lots.c.activity_id)
+        .outerjoin(
+            _actions,
+            and_(_actions.c.org_id == credit.c.org_id, _actions.c.action_id == credit.c.action_id),
+        )
+        .where(
+            _consumptions.c.org_id == bindparam("org_id"),
+            member_in(_consumptions.c.activity_id, dialect),
+        )
+        .order_by(_consumptions.c.id)
+    )
+
+
+BREAKUP = KeyedRows(breakup_statement, "activity_id")
