@@ -12,7 +12,7 @@ export interface Column<Row> {
   nowrap?: boolean;
 }
 
-interface DataTableProps<Row> {
+export interface DataTableProps<Row> {
   /** Names the table for screen readers (and the tests). */
   label: string;
   columns: Column<Row>[];

@@ -1,28 +1,12 @@
 import { Anchor, Breadcrumbs, Group, Stack, Tabs, Text } from '@mantine/core';
-import { useEffect, type ReactNode } from 'react';
+import { useEffect } from 'react';
 import { Link, Navigate, useLocation, useNavigate, useParams } from 'react-router';
 import { useQuery } from 'urql';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States';
 import { graphql } from '../../gql';
 import { DownloadExcelButton } from '../exports/DownloadExcelButton';
-import { BehavioralEventsTab } from '../history/BehavioralEventsTab';
-import { CouponsIssuedTab, CouponRedemptionsTab } from '../history/CouponsTabs';
-import { InteractionsTab } from '../history/InteractionsTab';
-import { LeadsTab } from '../history/LeadsTab';
-import { IdentifierHistoryTab, SegmentHistoryTab } from '../history/OtherDetailsTabs';
-import { TransactionsTab } from '../history/TransactionsTab';
-import { ActivityTab } from '../ledger/ActivityTab';
-import {
-  ExpiredTab,
-  ExpiryScheduleTab,
-  LoyaltyTrackerTab,
-  PromotionsTab,
-  TierHistoryTab,
-  TransfersTab,
-} from '../ledger/PointsTabs';
-import { RedemptionsTab } from '../ledger/RedemptionsTab';
 import { MemberHeader } from './MemberHeader';
-import { INTERACTION_CHANNELS, MEMBER_TABS, memberPath, resolveTab } from './memberTabs';
+import { MEMBER_TABS, memberPath, resolveTab } from './memberTabs';
 
 const MEMBER = graphql(`
   query Member($customerId: String!) {
@@ -42,49 +26,6 @@ const MEMBER = graphql(`
     }
   }
 `);
-
-function content(tab: string, sub: string | null, customerId: string): ReactNode {
-  const key = `${tab}/${sub ?? ''}`;
-  switch (key) {
-    case 'points/redemptions':
-      return <RedemptionsTab customerId={customerId} />;
-    case 'points/expiry-schedule':
-      return <ExpiryScheduleTab customerId={customerId} />;
-    case 'points/expired':
-      return <ExpiredTab customerId={customerId} />;
-    case 'points/tier-history':
-      return <TierHistoryTab customerId={customerId} />;
-    case 'points/promotions':
-      return <PromotionsTab customerId={customerId} />;
-    case 'points/loyalty-tracker':
-      return <LoyaltyTrackerTab customerId={customerId} />;
-    case 'points/transfers':
-      return <TransfersTab customerId={customerId} />;
-    case 'points/activity':
-      return <ActivityTab customerId={customerId} />;
-    case 'coupons/issued':
-      return <CouponsIssuedTab customerId={customerId} />;
-    case 'coupons/redemptions':
-      return <CouponRedemptionsTab customerId={customerId} />;
-    case 'transactions/purchases':
-      return <TransactionsTab customerId={customerId} type="PURCHASE" />;
-    case 'transactions/returns':
-      return <TransactionsTab customerId={customerId} type="RETURN" />;
-    case 'events/':
-      return <BehavioralEventsTab customerId={customerId} />;
-    case 'leads/':
-      return <LeadsTab customerId={customerId} />;
-    case 'other/segments':
-      return <SegmentHistoryTab customerId={customerId} />;
-    case 'other/identifiers':
-      return <IdentifierHistoryTab customerId={customerId} />;
-  }
-  if (tab === 'interactions') {
-    const channel = INTERACTION_CHANNELS.find((c) => c.value === sub) ?? INTERACTION_CHANNELS[0];
-    return <InteractionsTab customerId={customerId} channel={channel.channel} label={channel.label} />;
-  }
-  return null;
-}
 
 /** The member page: `/customers/:customerId/:tab/:sub`, every tab's paging in `?after=`. */
 export function MemberPage() {
@@ -173,7 +114,7 @@ export function MemberPage() {
                     </Group>
                     {t.subs.map((s) => (
                       <Tabs.Panel key={s.value} value={s.value}>
-                        {content(t.value, s.value, member.customerId)}
+                        <s.component customerId={member.customerId} />
                       </Tabs.Panel>
                     ))}
                   </Tabs>
@@ -182,7 +123,7 @@ export function MemberPage() {
                     <Group justify="flex-end" mb="sm">
                       <DownloadExcelButton key={resolved.exportTab} customerId={member.customerId} tab={resolved.exportTab} />
                     </Group>
-                    {content(t.value, null, member.customerId)}
+                    {t.component && <t.component customerId={member.customerId} />}
                   </>
                 )}
               </Tabs.Panel>

@@ -9,7 +9,7 @@ import { graphql } from '../../gql';
 import type { CustomerSearchQuery } from '../../gql/graphql';
 import { patchParams } from '../../lib/searchParams';
 import { usePaging } from '../../lib/usePaging';
-import { memberPath } from './memberTabs';
+import { memberPath } from './memberPath';
 
 const CUSTOMER_SEARCH = graphql(`
   query CustomerSearch($search: String!, $first: Int, $after: String) {

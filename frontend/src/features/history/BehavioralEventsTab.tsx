@@ -1,16 +1,13 @@
 import { Anchor, Modal, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useSearchParams } from 'react-router';
-import { useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
 import { DataTable, type Column } from '../../components/DataTable';
 import { orDash } from '../../components/format';
 import { JsonFields } from '../../components/JsonFields';
-import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type { CustomerBehavioralEventsQuery } from '../../gql/graphql';
 import { formatDateTime } from '../../lib/dates';
 import { patchParams } from '../../lib/searchParams';
-import { usePaging } from '../../lib/usePaging';
+import { usePagedConnection } from '../../lib/usePagedConnection';
 
 const BEHAVIORAL_EVENTS = graphql(`
   query CustomerBehavioralEvents($customerId: String!, $first: Int, $after: String) {
@@ -42,16 +39,11 @@ type Edge = NonNullable<CustomerBehavioralEventsQuery['customer']>['behavioralEv
 
 /** App and web events; the tracking id opens the event's details (`?event=<trackingId>`). */
 export function BehavioralEventsTab({ customerId }: { customerId: string }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
+  const events = usePagedConnection(BEHAVIORAL_EVENTS, { customerId }, (d) => d.customer?.behavioralEvents);
+  const tz = events.timeZone;
   const [params, setParams] = useSearchParams();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: BEHAVIORAL_EVENTS,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.behavioralEvents;
   const openId = params.get('event');
-  const open = conn?.edges.find((e) => e.node.trackingId === openId)?.node ?? null;
+  const open = events.edges?.find((e) => e.node.trackingId === openId)?.node ?? null;
   const setOpen = (trackingId: string | null) => setParams((p) => patchParams(p, { event: trackingId }));
 
   const columns: Column<Edge>[] = [
@@ -72,17 +64,7 @@ export function BehavioralEventsTab({ customerId }: { customerId: string }) {
   ];
   return (
     <>
-      <DataTable
-        label="Behavioral events"
-        columns={columns}
-        rows={conn?.edges}
-        rowKey={(e) => e.cursor}
-        fetching={fetching}
-        error={error}
-        onRetry={() => refetch({ requestPolicy: 'network-only' })}
-        empty="No behavioral events."
-        footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-      />
+      <DataTable label="Behavioral events" columns={columns} empty="No behavioral events." {...events.table} />
       <Modal opened={!!open} onClose={() => setOpen(null)} title={open ? `Event ${open.event}` : ''} size="lg">
         {open && (
           <Stack gap="md">

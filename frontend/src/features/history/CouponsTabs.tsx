@@ -1,16 +1,14 @@
 import { Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
-import { useMutation, useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
+import { useMutation } from 'urql';
 import { DataTable, type Column } from '../../components/DataTable';
 import { StatusBadge, orDash } from '../../components/format';
-import { Pager } from '../../components/Pager';
 import { errorMessage } from '../../components/States';
 import { graphql } from '../../gql';
 import type { CouponFieldsFragment } from '../../gql/graphql';
 import { formatDateTime } from '../../lib/dates';
-import { usePaging } from '../../lib/usePaging';
+import { usePagedConnection } from '../../lib/usePagedConnection';
 
 graphql(`
   fragment CouponFields on Coupon {
@@ -84,15 +82,9 @@ type Edge = { cursor: string; node: CouponFieldsFragment };
 
 /** Issued coupons; an active one can be sent to the member again (after a confirmation). */
 export function CouponsIssuedTab({ customerId }: { customerId: string }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: COUPONS_ISSUED,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
+  const { timeZone: tz, table } = usePagedConnection(COUPONS_ISSUED, { customerId }, (d) => d.customer?.coupons.issued);
   const [resend, sendResend] = useMutation(RESEND_COUPON);
   const [confirming, setConfirming] = useState<CouponFieldsFragment | null>(null);
-  const conn = data?.customer?.coupons.issued;
 
   const send = async () => {
     if (!confirming) return;
@@ -138,17 +130,7 @@ export function CouponsIssuedTab({ customerId }: { customerId: string }) {
 
   return (
     <>
-      <DataTable
-        label="Issued coupons"
-        columns={columns}
-        rows={conn?.edges}
-        rowKey={(e) => e.cursor}
-        fetching={fetching}
-        error={error}
-        onRetry={() => refetch({ requestPolicy: 'network-only' })}
-        empty="No coupons issued."
-        footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-      />
+      <DataTable label="Issued coupons" columns={columns} empty="No coupons issued." {...table} />
       <Modal opened={!!confirming} onClose={() => setConfirming(null)} title="Resend coupon">
         <Stack>
           <Text size="sm">
@@ -170,13 +152,11 @@ export function CouponsIssuedTab({ customerId }: { customerId: string }) {
 }
 
 export function CouponRedemptionsTab({ customerId }: { customerId: string }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: COUPON_REDEMPTIONS,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.coupons.redemptions;
+  const { timeZone: tz, table } = usePagedConnection(
+    COUPON_REDEMPTIONS,
+    { customerId },
+    (d) => d.customer?.coupons.redemptions,
+  );
   const columns: Column<Edge>[] = [
     { key: 'redeemedAt', header: 'Redeemed on', nowrap: true, render: (e) => formatDateTime(e.node.redeemedAt, tz) },
     { key: 'code', header: 'Code', render: (e) => <Text ff="monospace" size="sm">{e.node.code}</Text> },
@@ -186,17 +166,5 @@ export function CouponRedemptionsTab({ customerId }: { customerId: string }) {
     { key: 'storeId', header: 'Store', render: (e) => orDash(e.node.storeId) },
     { key: 'issuedAt', header: 'Issued on', nowrap: true, render: (e) => formatDateTime(e.node.issuedAt, tz) },
   ];
-  return (
-    <DataTable
-      label="Coupon redemptions"
-      columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty="No coupons redeemed."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
-  );
+  return <DataTable label="Coupon redemptions" columns={columns} empty="No coupons redeemed." {...table} />;
 }

@@ -1,13 +1,10 @@
 import { Text } from '@mantine/core';
-import { useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
 import { DataTable, type Column } from '../../components/DataTable';
 import { StatusBadge, orDash } from '../../components/format';
-import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type { Channel, CustomerInteractionsQuery } from '../../gql/graphql';
 import { formatDateTime } from '../../lib/dates';
-import { usePaging } from '../../lib/usePaging';
+import { usePagedConnection } from '../../lib/usePagedConnection';
 
 const INTERACTIONS = graphql(`
   query CustomerInteractions($customerId: String!, $channel: Channel, $first: Int, $after: String) {
@@ -47,13 +44,11 @@ export function InteractionsTab({
   channel: Channel;
   label: string;
 }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: INTERACTIONS,
-    variables: { customerId, channel, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.interactions;
+  const { timeZone: tz, table } = usePagedConnection(
+    INTERACTIONS,
+    { customerId, channel },
+    (d) => d.customer?.interactions,
+  );
   const columns: Column<Edge>[] = [
     { key: 'sentAt', header: 'Sent on', nowrap: true, render: (e) => formatDateTime(e.node.sentAt, tz) },
     { key: 'subject', header: channel === 'SURVEY' ? 'Survey' : 'Subject', render: (e) => orDash(e.node.subject) },
@@ -79,17 +74,5 @@ export function InteractionsTab({
     { key: 'account', header: 'Account', render: (e) => orDash(e.node.account) },
     { key: 'messageId', header: 'Message ID', render: (e) => <Text size="xs" c="dimmed">{e.node.messageId}</Text> },
   ];
-  return (
-    <DataTable
-      label={`${label} interactions`}
-      columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty={`No ${label} messages.`}
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
-  );
+  return <DataTable label={`${label} interactions`} columns={columns} empty={`No ${label} messages.`} {...table} />;
 }

@@ -1,14 +1,11 @@
 import { Text } from '@mantine/core';
-import { useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
 import { DataTable, type Column } from '../../components/DataTable';
 import { StatusBadge, orDash } from '../../components/format';
 import { compactFields } from '../../components/JsonFields';
-import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type { CustomerLeadsQuery } from '../../gql/graphql';
 import { formatDateTime } from '../../lib/dates';
-import { usePaging } from '../../lib/usePaging';
+import { usePagedConnection } from '../../lib/usePagedConnection';
 
 const LEADS = graphql(`
   query CustomerLeads($customerId: String!, $first: Int, $after: String) {
@@ -42,13 +39,7 @@ const LEADS = graphql(`
 type Edge = NonNullable<CustomerLeadsQuery['customer']>['leads']['edges'][number];
 
 export function LeadsTab({ customerId }: { customerId: string }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: LEADS,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.leads;
+  const { timeZone: tz, table } = usePagedConnection(LEADS, { customerId }, (d) => d.customer?.leads);
   const columns: Column<Edge>[] = [
     { key: 'leadId', header: 'Lead ID', render: (e) => e.node.leadId },
     { key: 'leadType', header: 'Type', render: (e) => orDash(e.node.leadType) },
@@ -69,17 +60,5 @@ export function LeadsTab({ customerId }: { customerId: string }) {
       ),
     },
   ];
-  return (
-    <DataTable
-      label="Leads"
-      columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty="No leads."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
-  );
+  return <DataTable label="Leads" columns={columns} empty="No leads." {...table} />;
 }

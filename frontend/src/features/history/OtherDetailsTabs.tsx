@@ -1,12 +1,9 @@
-import { useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
 import { DataTable, type Column } from '../../components/DataTable';
 import { StatusBadge, orDash } from '../../components/format';
-import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type { CustomerIdentifierHistoryQuery, CustomerSegmentHistoryQuery } from '../../gql/graphql';
 import { formatDateTime } from '../../lib/dates';
-import { usePaging } from '../../lib/usePaging';
+import { usePagedConnection } from '../../lib/usePagedConnection';
 
 const SEGMENT_HISTORY = graphql(`
   query CustomerSegmentHistory($customerId: String!, $first: Int, $after: String) {
@@ -57,13 +54,11 @@ const IDENTIFIER_HISTORY = graphql(`
 `);
 
 export function SegmentHistoryTab({ customerId }: { customerId: string }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: SEGMENT_HISTORY,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.segmentHistory;
+  const { timeZone: tz, table } = usePagedConnection(
+    SEGMENT_HISTORY,
+    { customerId },
+    (d) => d.customer?.segmentHistory,
+  );
   type Edge = NonNullable<CustomerSegmentHistoryQuery['customer']>['segmentHistory']['edges'][number];
   const columns: Column<Edge>[] = [
     { key: 'changedAt', header: 'Changed on', nowrap: true, render: (e) => formatDateTime(e.node.changedAt, tz) },
@@ -71,29 +66,15 @@ export function SegmentHistoryTab({ customerId }: { customerId: string }) {
     { key: 'from', header: 'From partition', render: (e) => orDash(e.node.fromPartition) },
     { key: 'to', header: 'To partition', render: (e) => orDash(e.node.toPartition) },
   ];
-  return (
-    <DataTable
-      label="Segment history"
-      columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty="No segment changes."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
-  );
+  return <DataTable label="Segment history" columns={columns} empty="No segment changes." {...table} />;
 }
 
 export function IdentifierHistoryTab({ customerId }: { customerId: string }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: IDENTIFIER_HISTORY,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.identifierHistory;
+  const { timeZone: tz, table } = usePagedConnection(
+    IDENTIFIER_HISTORY,
+    { customerId },
+    (d) => d.customer?.identifierHistory,
+  );
   type Edge = NonNullable<CustomerIdentifierHistoryQuery['customer']>['identifierHistory']['edges'][number];
   const columns: Column<Edge>[] = [
     { key: 'changedAt', header: 'Changed on', nowrap: true, render: (e) => formatDateTime(e.node.changedAt, tz) },
@@ -103,17 +84,5 @@ export function IdentifierHistoryTab({ customerId }: { customerId: string }) {
     { key: 'source', header: 'Source', render: (e) => orDash(e.node.source) },
     { key: 'account', header: 'Account', render: (e) => orDash(e.node.account) },
   ];
-  return (
-    <DataTable
-      label="Identifier change history"
-      columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty="No identifier changes."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
-  );
+  return <DataTable label="Identifier change history" columns={columns} empty="No identifier changes." {...table} />;
 }

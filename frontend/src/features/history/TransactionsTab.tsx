@@ -1,12 +1,9 @@
-import { useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
 import { DataTable, type Column } from '../../components/DataTable';
 import { SignedPoints, formatAmount, formatInt, orDash } from '../../components/format';
-import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type { CustomerTransactionsQuery, TransactionType } from '../../gql/graphql';
 import { formatDateTime } from '../../lib/dates';
-import { usePaging } from '../../lib/usePaging';
+import { usePagedConnection } from '../../lib/usePagedConnection';
 
 const TRANSACTIONS = graphql(`
   query CustomerTransactions($customerId: String!, $type: TransactionType, $first: Int, $after: String) {
@@ -38,13 +35,11 @@ const TRANSACTIONS = graphql(`
 type Edge = NonNullable<CustomerTransactionsQuery['customer']>['transactions']['edges'][number];
 
 export function TransactionsTab({ customerId, type }: { customerId: string; type: TransactionType }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: TRANSACTIONS,
-    variables: { customerId, type, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.transactions;
+  const { timeZone: tz, table } = usePagedConnection(
+    TRANSACTIONS,
+    { customerId, type },
+    (d) => d.customer?.transactions,
+  );
   const purchases = type === 'PURCHASE';
   const columns: Column<Edge>[] = [
     { key: 'occurredAt', header: 'Date', nowrap: true, render: (e) => formatDateTime(e.node.occurredAt, tz) },
@@ -71,13 +66,8 @@ export function TransactionsTab({ customerId, type }: { customerId: string; type
     <DataTable
       label={purchases ? 'Purchases' : 'Returns'}
       columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
       empty={purchases ? 'No purchases yet.' : 'No returns.'}
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
+      {...table}
     />
   );
 }

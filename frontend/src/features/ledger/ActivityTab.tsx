@@ -1,13 +1,11 @@
 import { Tooltip } from '@mantine/core';
 import { useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Action, SignedPoints, formatInt, orDash } from '../../components/format';
-import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type { PointsActivityFieldsFragment } from '../../gql/graphql';
 import { formatDateTime } from '../../lib/dates';
-import { usePaging } from '../../lib/usePaging';
+import { usePagedConnection } from '../../lib/usePagedConnection';
 import { BalanceChart } from './BalanceChart';
 
 const POINTS_ACTIVITY = graphql(`
@@ -56,14 +54,12 @@ type Edge = { cursor: string; node: PointsActivityFieldsFragment };
 
 /** Every signed entry with the balance after it, and the balance over time above. */
 export function ActivityTab({ customerId }: { customerId: string }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: POINTS_ACTIVITY,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
+  const { timeZone: tz, table } = usePagedConnection(
+    POINTS_ACTIVITY,
+    { customerId },
+    (d) => d.customer?.points.activity,
+  );
   const [chart] = useQuery({ query: BALANCE_HISTORY, variables: { customerId, first: CHART_ENTRIES } });
-  const conn = data?.customer?.points.activity;
   const columns: Column<Edge>[] = [
     { key: 'occurredAt', header: 'Date', nowrap: true, render: (e) => formatDateTime(e.node.occurredAt, tz) },
     { key: 'action', header: 'Action', render: (e) => <Action id={e.node.actionId} name={e.node.actionName} /> },
@@ -97,17 +93,7 @@ export function ActivityTab({ customerId }: { customerId: string }) {
   return (
     <>
       {chartRows && chartRows.length > 1 && <BalanceChart activity={chartRows} timeZone={tz} />}
-      <DataTable
-        label="All activity"
-        columns={columns}
-        rows={conn?.edges}
-        rowKey={(e) => e.cursor}
-        fetching={fetching}
-        error={error}
-        onRetry={() => refetch({ requestPolicy: 'network-only' })}
-        empty="No points activity yet."
-        footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-      />
+      <DataTable label="All activity" columns={columns} empty="No points activity yet." {...table} />
     </>
   );
 }

@@ -1,10 +1,8 @@
 import { Anchor, Text } from '@mantine/core';
 import { Link } from 'react-router';
 import { useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Action, SignedPoints, StatusBadge, formatInt, orDash } from '../../components/format';
-import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type {
   PointsActivityFieldsFragment,
@@ -13,8 +11,8 @@ import type {
   PointsTransfersQuery,
 } from '../../gql/graphql';
 import { formatDate, formatDateTime } from '../../lib/dates';
-import { usePaging } from '../../lib/usePaging';
-import { memberPath } from '../customers/memberTabs';
+import { usePagedConnection } from '../../lib/usePagedConnection';
+import { memberPath } from '../customers/memberPath';
 
 export const POINTS_ACTIVITY_FIELDS = graphql(`
   fragment PointsActivityFields on PointsActivity {
@@ -106,31 +104,13 @@ const EXPIRED = graphql(`
 `);
 
 export function ExpiredTab({ customerId }: Props) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: EXPIRED,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.points.expired;
+  const { timeZone: tz, table } = usePagedConnection(EXPIRED, { customerId }, (d) => d.customer?.points.expired);
   type Row = NonNullable<PointsExpiredQuery['customer']>['points']['expired']['edges'][number];
   const columns: Column<Row>[] = [
     { key: 'expiredAt', header: 'Expired on', render: (e) => formatDateTime(e.node.expiredAt, tz) },
     { key: 'points', header: 'Points', align: 'right', render: (e) => formatInt(e.node.points) },
   ];
-  return (
-    <DataTable
-      label="Expired points"
-      columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty="No points have expired."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
-  );
+  return <DataTable label="Expired points" columns={columns} empty="No points have expired." {...table} />;
 }
 
 const TIER_HISTORY = graphql(`
@@ -159,13 +139,11 @@ const TIER_HISTORY = graphql(`
 `);
 
 export function TierHistoryTab({ customerId }: Props) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: TIER_HISTORY,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.points.tierHistory;
+  const { timeZone: tz, table } = usePagedConnection(
+    TIER_HISTORY,
+    { customerId },
+    (d) => d.customer?.points.tierHistory,
+  );
   type Row = NonNullable<PointsTierHistoryQuery['customer']>['points']['tierHistory']['edges'][number];
   const columns: Column<Row>[] = [
     { key: 'changedAt', header: 'Changed on', nowrap: true, render: (e) => formatDateTime(e.node.changedAt, tz) },
@@ -173,19 +151,7 @@ export function TierHistoryTab({ customerId }: Props) {
     { key: 'toTier', header: 'To tier', render: (e) => e.node.toTier },
     { key: 'reason', header: 'Reason', render: (e) => orDash(e.node.reason) },
   ];
-  return (
-    <DataTable
-      label="Tier history"
-      columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty="The member's tier has never changed."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
-  );
+  return <DataTable label="Tier history" columns={columns} empty="The member's tier has never changed." {...table} />;
 }
 
 const PROMOTIONS = graphql(`
@@ -256,47 +222,24 @@ function creditColumns(tz: string, tracker: boolean): Column<ActivityEdge>[] {
 }
 
 export function PromotionsTab({ customerId }: Props) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: PROMOTIONS,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.points.promotions;
+  const { timeZone: tz, table } = usePagedConnection(PROMOTIONS, { customerId }, (d) => d.customer?.points.promotions);
   return (
-    <DataTable
-      label="Promotions"
-      columns={creditColumns(tz, false)}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty="No promotion points yet."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
+    <DataTable label="Promotions" columns={creditColumns(tz, false)} empty="No promotion points yet." {...table} />
   );
 }
 
 export function LoyaltyTrackerTab({ customerId }: Props) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: LOYALTY_TRACKER,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.points.loyaltyTracker;
+  const { timeZone: tz, table } = usePagedConnection(
+    LOYALTY_TRACKER,
+    { customerId },
+    (d) => d.customer?.points.loyaltyTracker,
+  );
   return (
     <DataTable
       label="Loyalty tracker"
       columns={creditColumns(tz, true)}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
       empty="No loyalty tracker points yet."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
+      {...table}
     />
   );
 }
@@ -340,13 +283,7 @@ function MemberLink({ id }: { id: string | null | undefined }) {
 }
 
 export function TransfersTab({ customerId }: Props) {
-  const tz = useTimeZone();
-  const paging = usePaging();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: TRANSFERS,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const conn = data?.customer?.points.transfers;
+  const { timeZone: tz, table } = usePagedConnection(TRANSFERS, { customerId }, (d) => d.customer?.points.transfers);
   type Row = NonNullable<PointsTransfersQuery['customer']>['points']['transfers']['edges'][number];
   const columns: Column<Row>[] = [
     { key: 'transferredAt', header: 'Date', nowrap: true, render: (e) => formatDateTime(e.node.transferredAt, tz) },
@@ -362,17 +299,5 @@ export function TransfersTab({ customerId }: Props) {
       render: (e) => <SignedPoints value={e.node.transferType === 'DEDUCTION' ? -e.node.points : e.node.points} />,
     },
   ];
-  return (
-    <DataTable
-      label="Transfers"
-      columns={columns}
-      rows={conn?.edges}
-      rowKey={(e) => e.cursor}
-      fetching={fetching}
-      error={error}
-      onRetry={() => refetch({ requestPolicy: 'network-only' })}
-      empty="No points transfers."
-      footer={<Pager paging={paging} pageInfo={conn?.pageInfo} rowCount={conn?.edges.length} fetching={fetching} />}
-    />
-  );
+  return <DataTable label="Transfers" columns={columns} empty="No points transfers." {...table} />;
 }

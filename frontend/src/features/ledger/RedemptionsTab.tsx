@@ -1,15 +1,12 @@
 import { Button, Modal, Stack, Table, Text } from '@mantine/core';
 import { useSearchParams } from 'react-router';
-import { useQuery } from 'urql';
-import { useTimeZone } from '../../app/OrgProvider';
 import { DataTable, type Column } from '../../components/DataTable';
 import { Action, formatInt, orDash } from '../../components/format';
-import { Pager } from '../../components/Pager';
 import { graphql } from '../../gql';
 import type { PointsRedemptionsQuery } from '../../gql/graphql';
 import { formatDateTime } from '../../lib/dates';
 import { patchParams } from '../../lib/searchParams';
-import { usePaging } from '../../lib/usePaging';
+import { usePagedConnection } from '../../lib/usePagedConnection';
 
 const POINTS_REDEMPTIONS = graphql(`
   query PointsRedemptions($customerId: String!, $first: Int, $after: String) {
@@ -50,16 +47,10 @@ type Edge = NonNullable<PointsRedemptionsQuery['customer']>['points']['redemptio
 
 /** Redemptions; "View" opens the lots each one consumed (`?breakup=<cursor>` keeps it open on reload). */
 export function RedemptionsTab({ customerId }: { customerId: string }) {
-  const tz = useTimeZone();
-  const paging = usePaging();
+  const redemptions = usePagedConnection(POINTS_REDEMPTIONS, { customerId }, (d) => d.customer?.points.redemptions);
+  const tz = redemptions.timeZone;
   const [params, setParams] = useSearchParams();
-  const [{ data, fetching, error }, refetch] = useQuery({
-    query: POINTS_REDEMPTIONS,
-    variables: { customerId, first: paging.first, after: paging.after },
-  });
-  const connection = data?.customer?.points.redemptions;
-  const edges = connection?.edges;
-  const open = edges?.find((e) => e.cursor === params.get('breakup')) ?? null;
+  const open = redemptions.edges?.find((e) => e.cursor === params.get('breakup')) ?? null;
   const setOpen = (cursor: string | null) => setParams((p) => patchParams(p, { breakup: cursor }));
 
   const columns: Column<Edge>[] = [
@@ -93,17 +84,7 @@ export function RedemptionsTab({ customerId }: { customerId: string }) {
 
   return (
     <>
-      <DataTable
-        label="Redemptions"
-        columns={columns}
-        rows={edges}
-        rowKey={(e) => e.cursor}
-        fetching={fetching}
-        error={error}
-        onRetry={() => refetch({ requestPolicy: 'network-only' })}
-        empty="No redemptions yet."
-        footer={<Pager paging={paging} pageInfo={connection?.pageInfo} rowCount={edges?.length} fetching={fetching} />}
-      />
+      <DataTable label="Redemptions" columns={columns} empty="No redemptions yet." {...redemptions.table} />
       <BreakupModal edge={open} timeZone={tz} onClose={() => setOpen(null)} />
     </>
   );

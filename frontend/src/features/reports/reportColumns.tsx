@@ -4,7 +4,7 @@ import type { Column } from '../../components/DataTable';
 import { SignedPoints, formatInt, orDash } from '../../components/format';
 import type { InteractionReportRowFieldsFragment } from '../../gql/graphql';
 import { formatDate } from '../../lib/dates';
-import { memberPath } from '../customers/memberTabs';
+import { memberPath } from '../customers/memberPath';
 
 type Row = InteractionReportRowFieldsFragment;
 
