@@ -117,13 +117,13 @@ def test_the_layering_rules_hold() -> None:
 
 
 def test_the_rules_see_an_upward_import() -> None:
-    assert _breaks_a_rule("member360.ledger.loaders", "member360.ingest.unit")
-    assert _breaks_a_rule("member360.history.types", "member360.graphql.context")
+    assert _breaks_a_rule("member360.ledger.redemptions.tab", "member360.ingest.unit")
+    assert _breaks_a_rule("member360.history.coupons.tab", "member360.graphql.context")
     assert _breaks_a_rule("member360.graphql.limits", "member360.reports.interactions")
     assert _breaks_a_rule("member360.orgs.types", "member360.reports.interactions")
     assert _breaks_a_rule("member360.errors", "member360.graphql.errors")
     assert not _breaks_a_rule("member360.customers.types", "member360.graphql.relay")
-    assert not _breaks_a_rule("member360.exports.tabs", "member360.history.loaders")
+    assert not _breaks_a_rule("member360.exports.tabs", "member360.history.registry")
 
 
 def test_the_allow_list_names_only_imports_that_still_exist() -> None:

@@ -13,14 +13,12 @@ from member360.auth.models import ApiKey, LoginThrottle, User, UserSession
 from member360.customers.models import Customer
 from member360.exports.models import ExportJob
 from member360.history.behavioral_events.models import BehavioralEvent
+from member360.history.communications.models import Communication
+from member360.history.coupons.models import Coupon
+from member360.history.identifiers.models import IdentifierChange
 from member360.history.leads.models import Lead
-from member360.history.models import (
-    Communication,
-    Coupon,
-    IdentifierChange,
-    TierChange,
-)
 from member360.history.segments.models import SegmentChange
+from member360.history.tiers.models import TierChange
 from member360.history.transactions.models import Transaction
 from member360.ingest.models import IngestedEvent
 from member360.ledger.models import Lot, LotConsumption, PointsActivity

@@ -7,6 +7,7 @@ import logging
 import re
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import strawberry
 from sqlalchemy import select, tuple_
@@ -28,7 +29,11 @@ from member360.graphql.relay import (
     encode_cursor,
     page_size,
 )
-from member360.ledger.types import local
+
+
+def local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
+    return None if moment is None else moment.astimezone(tz)
+
 
 log = logging.getLogger("member360.exports")
 # A job's public id: uuid4().hex (exports.jobs.request_export).

@@ -23,11 +23,7 @@ from member360.graphql.paging import (
     PagedHistoryLoader,
     RowsByKeyLoader,
 )
-from member360.history import loaders as history
-from member360.history.registry import HISTORY_TABS
 from member360.history.tab import HistoryTab
-
-_REGISTERED = frozenset(HISTORY_TABS)
 
 
 class RequestFinished(RuntimeError):
@@ -35,8 +31,8 @@ class RequestFinished(RuntimeError):
 
 
 class Loaders:
-    """Every dataloader of one request, created on first use (`<thing>_by_<key>`; a declared
-    tab's through `history_page(tab)`, one per tab of history/registry.py).
+    """Every dataloader of one request, created on first use: a tab's pages through
+    `history_page(tab)`, rows by key (a redemption's breakup) through `keyed(rows)`.
 
     The request's reads share one session (one pooled connection) and take turns on it: the
     loaders of a page dispatch together, and a connection per batch would need a dozen
@@ -103,30 +99,8 @@ class Loaders:
         """The request's loader of a registered tab's pages (an unregistered one is a bug)."""
         loader = self._history_pages.get(tab)
         if loader is None:
-            if tab not in _REGISTERED:
-                raise LookupError(f"{tab.field_name}: not in history/registry.py")
             loader = self._history_pages[tab] = self._paged(tab.spec)
         return loader
-
-    @cached_property
-    def tier_changes_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.TIER_HISTORY)
-
-    @cached_property
-    def coupons_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.COUPONS_ISSUED)
-
-    @cached_property
-    def coupon_redemptions_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.COUPON_REDEMPTIONS)
-
-    @cached_property
-    def communications_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.INTERACTIONS)
-
-    @cached_property
-    def identifier_changes_by_customer(self) -> PagedHistoryLoader:
-        return self._paged(history.IDENTIFIER_HISTORY)
 
     def keyed(self, rows: KeyedRows) -> RowsByKeyLoader:
         """The request's loader of rows by key (a redemption's breakup, a member's open lots)."""

@@ -23,7 +23,7 @@ from member360.graphql.info import Info
 from member360.graphql.inputs import check_schema
 from member360.graphql.limits import graphql_extensions
 from member360.graphql.scalars import SCALARS
-from member360.history.mutations import CouponMutation
+from member360.history.coupons.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
 from member360.logs import OperationLogExtension, log_graphql_errors
 from member360.orgs.types import Organization, Viewer, organization_of

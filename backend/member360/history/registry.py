@@ -1,21 +1,20 @@
 """Every member tab, declared, in one explicit tuple: what the API, exports and tests derive from.
 
-`MEMBER_TABS` is in the order of the `CustomerTab` enum (the export's tab argument), which
-schema.graphql shows; `HISTORY_TABS` are its paged tabs (each a connection field).
-
-Declared so far: the points tabs (ledger/<tab>/), transactions, behavioral events, leads and
-segment history (history/<type>/). Coupons, interactions, identifier history and tier history
-still go the old way: a spec in history/loaders.py, a loader property in graphql/context.py, a
-resolver in customers/types.py, a type in history/types.py or ledger/types.py and a
-hand-written column list in exports/tabs.py.
+`MEMBER_TABS` is in the order of the `CustomerTab` enum (the export's tab argument, derived from
+it), which schema.graphql shows; `HISTORY_TABS` are its paged tabs (each a connection field).
+Points tabs live under ledger/<tab>/, the others under history/<type>/.
 """
 
 from __future__ import annotations
 
 from member360.history.behavioral_events.tab import BEHAVIORAL_EVENTS
+from member360.history.communications.tab import INTERACTIONS
+from member360.history.coupons.tab import COUPON_REDEMPTIONS, COUPONS_ISSUED
+from member360.history.identifiers.tab import IDENTIFIER_HISTORY
 from member360.history.leads.tab import LEADS
 from member360.history.segments.tab import SEGMENT_HISTORY
 from member360.history.tab import HistoryTab, MemberTab
+from member360.history.tiers.tab import POINTS_TIER_HISTORY
 from member360.history.transactions.tab import TRANSACTIONS
 from member360.ledger.activity.tab import POINTS_ACTIVITY, POINTS_LOYALTY_TRACKER, POINTS_PROMOTIONS
 from member360.ledger.expired.tab import POINTS_EXPIRED
@@ -27,14 +26,19 @@ MEMBER_TABS: tuple[MemberTab, ...] = (
     POINTS_REDEMPTIONS,
     POINTS_EXPIRY_SCHEDULE,
     POINTS_EXPIRED,
+    POINTS_TIER_HISTORY,
     POINTS_PROMOTIONS,
     POINTS_LOYALTY_TRACKER,
     POINTS_TRANSFERS,
     POINTS_ACTIVITY,
+    COUPONS_ISSUED,
+    COUPON_REDEMPTIONS,
     TRANSACTIONS,
+    INTERACTIONS,
     BEHAVIORAL_EVENTS,
     LEADS,
     SEGMENT_HISTORY,
+    IDENTIFIER_HISTORY,
 )
 
 HISTORY_TABS: tuple[HistoryTab, ...] = tuple(t for t in MEMBER_TABS if isinstance(t, HistoryTab))

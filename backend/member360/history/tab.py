@@ -260,7 +260,8 @@ class HistoryTab:
     fields: tuple[NodeField, ...]
     customer_tab: str  # the CustomerTab value the export mutation takes ("LEADS")
     export_title: str  # the workbook's sheet title
-    spa_tab: str  # the SPA's tab key (frontend/src/features/customers/memberTabs.ts)
+    # The SPA's tab key, "tab" or "tab/sub-tab" (frontend/src/features/customers/memberTabs.tsx).
+    spa_tab: str
     # The Customer field the tab's field hangs under ("points": PointsHistory); "": Customer.
     under: str = ""
     variants: Variants | None = None

@@ -29,8 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from member360.db import Database, one_of, table
 from member360.errors import InputError
 from member360.history.behavioral_events import ingest as behavioral_events
+from member360.history.communications import ingest as communications
+from member360.history.coupons import ingest as coupons
+from member360.history.identifiers import ingest as identifiers
 from member360.history.leads import ingest as leads
 from member360.history.segments import ingest as segments
+from member360.history.tiers import ingest as tiers
 from member360.history.transactions import ingest as transactions
 from member360.ingest import schemas as ev
 from member360.ingest.limits import INT_MAX
@@ -282,8 +286,8 @@ class Importer:
         self.by_cid: dict[str, Member] = {}
         self.by_pk: dict[int, Member] = {}
         self.lots_by_id: dict[int, LotState] = {}
-        self.coupons: dict[str, dict[str, Any]] = {}
-        self.messages: dict[str, dict[str, Any]] = {}
+        self.coupons = coupons.Coupons(self.uow)
+        self.messages = communications.Messages(self.uow)
         self.leads = leads.Leads(self.uow)
         self.purchased: set[tuple[int, str]] = set()
         self.orders_in_unit: set[tuple[int, str]] = set()
@@ -349,10 +353,12 @@ class Importer:
             elif isinstance(e, ev.TransactionPurchased):
                 purchase_orders.add(e.order_id)
         await self._load_members_by_cid(cids)
-        self.coupons.update(await self._rows_by("coupons", "coupon_id", coupon_ids))
-        self.messages.update(await self._rows_by("communications", "message_id", message_ids))
+        self.coupons.by_id.update(await self._rows_by(coupons.TABLE, coupons.KEY, coupon_ids))
+        self.messages.by_id.update(
+            await self._rows_by(communications.TABLE, communications.KEY, message_ids)
+        )
         self.leads.by_id.update(await self._rows_by(leads.TABLE, leads.KEY, lead_ids))
-        owners = {row["customer_id"] for row in self.coupons.values()}
+        owners = {row["customer_id"] for row in self.coupons.by_id.values()}
         await self._load_members_by_pk(owners)
         t = table("transactions")
         for part in self._parts(list(purchase_orders)):
@@ -675,18 +681,7 @@ class Importer:
         source: str | None,
         account: str | None,
     ) -> None:
-        await self.uow.add(
-            "identifier_changes",
-            {
-                "customer_id": member.pk,
-                "changed_at": at,
-                "identifier_type": kind,
-                "value": value,
-                "action_type": action,
-                "source": source,
-                "account": account,
-            },
-        )
+        await identifiers.changed(self.uow, member.pk, at, kind, value, action, source, account)
 
     async def _tier(
         self,
@@ -696,16 +691,7 @@ class Importer:
         to_tier: str,
         reason: str | None,
     ) -> None:
-        await self.uow.add(
-            "tier_changes",
-            {
-                "customer_id": member.pk,
-                "changed_at": at,
-                "from_tier": from_tier,
-                "to_tier": to_tier,
-                "reason": reason,
-            },
-        )
+        await tiers.changed(self.uow, member.pk, at, from_tier, to_tier, reason)
         member.row["tier"] = to_tier
         member.dirty = True
 
@@ -1175,67 +1161,24 @@ class Importer:
 
     async def _on_coupon_issued(self, e: ev.CouponIssued) -> None:
         member = self._member(e.customer_id)
-        if e.coupon_id in self.coupons:
-            raise EventError("couponId", f"coupon {e.coupon_id!r} is already issued")
-        if e.expires_at is not None and e.expires_at <= e.occurred_at:
-            raise EventError("expiresAt", "must be after occurredAt")
+        self.coupons.check_issue(e)
         await self._expire(member, e.occurred_at)
-        self.coupons[e.coupon_id] = await self.uow.add(
-            "coupons",
-            {
-                "customer_id": member.pk,
-                "coupon_id": e.coupon_id,
-                "code": e.code,
-                "series": e.series,
-                "issued_at": e.occurred_at,
-                "expires_at": e.expires_at,
-                "resend_count": 0,
-            },
-        )
+        await self.coupons.issued(e, member.pk)
 
     async def _on_coupon_redeemed(self, e: ev.CouponRedeemed) -> None:
-        coupon = self.coupons.get(e.coupon_id)
-        if coupon is None:
-            raise EventError("couponId", f"unknown coupon {e.coupon_id!r}")
-        if coupon["redeemed_at"] is not None:
-            raise EventError("couponId", f"coupon {e.coupon_id!r} is already redeemed")
-        if coupon["expires_at"] is not None and coupon["expires_at"] <= e.occurred_at:
-            raise EventError(
-                "couponId", f"coupon {e.coupon_id!r} expired at {coupon['expires_at'].isoformat()}"
-            )
+        coupon = self.coupons.redeemable(e)
         await self._load_members_by_pk({coupon["customer_id"]})
         owner = self.by_pk[coupon["customer_id"]]
         while owner.row["merged_into_id"]:
             owner = self.by_pk[owner.row["merged_into_id"]]
         await self._expire(owner, e.occurred_at)
-        coupon.update(redeemed_at=e.occurred_at, order_id=e.order_id, store_id=e.store_id)
-        self.uow.changed("coupons", coupon)
+        self.coupons.redeemed(coupon, e)
 
     async def _on_communication_sent(self, e: ev.CommunicationSent) -> None:
-        member = self._member(e.customer_id)
-        if e.message_id in self.messages:
-            raise EventError("messageId", f"message {e.message_id!r} is already recorded")
-        self.messages[e.message_id] = await self.uow.add(
-            "communications",
-            {
-                "customer_id": member.pk,
-                "message_id": e.message_id,
-                "channel": e.channel,
-                "subject": e.subject,
-                "preview": e.preview,
-                "status": e.status,
-                "account": e.account,
-                "sent_at": e.occurred_at,
-                "status_changed_at": None,
-            },
-        )
+        await self.messages.sent(e, self._member(e.customer_id).pk)
 
     async def _on_communication_statusChanged(self, e: ev.CommunicationStatusChanged) -> None:
-        message = self.messages.get(e.message_id)
-        if message is None:
-            raise EventError("messageId", f"unknown message {e.message_id!r}")
-        message.update(status=e.status, status_changed_at=e.occurred_at)
-        self.uow.changed("communications", message)
+        self.messages.status_changed(e)
 
     async def _on_event_tracked(self, e: ev.EventTracked) -> None:
         await behavioral_events.tracked(self.uow, e, self._member(e.customer_id).pk)

@@ -13,6 +13,8 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from member360.db import table
+from member360.history.communications import ingest as communications
+from member360.history.coupons import ingest as coupons
 from member360.history.leads import ingest as leads
 from member360.models import import_flush_order
 
@@ -39,8 +41,8 @@ UPDATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "lots": ("remaining",),
     "lot_consumptions": ("restored",),
     "points_activities": ("points_reversed",),
-    "coupons": ("redeemed_at", "order_id", "store_id", "resend_count"),
-    "communications": ("status", "status_changed_at"),
+    coupons.TABLE: coupons.UPDATE_COLUMNS,
+    communications.TABLE: communications.UPDATE_COLUMNS,
     leads.TABLE: leads.UPDATE_COLUMNS,
 }
 

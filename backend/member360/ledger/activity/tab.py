@@ -59,7 +59,7 @@ def _activity_tab(
     field_name: str,
     customer_tab: str,
     export_title: str,
-    spa_tab: str,  # tab/sub-tab in the SPA's memberTabs.ts
+    spa_tab: str,  # tab/sub-tab in the SPA's memberTabs.tsx
     description: str,
     category: str | None = None,
     export_fields: tuple[str, ...] = ACTIVITY_COLUMNS,

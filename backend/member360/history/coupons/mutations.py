@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import httpx
 import strawberry
@@ -16,7 +17,8 @@ from member360.db import table
 from member360.errors import InputError
 from member360.graphql.errors import DELIVERY_FAILED, refusal
 from member360.graphql.info import Info
-from member360.history.types import Coupon, CouponStatus
+from member360.history.coupons.tab import COUPONS_ISSUED, CouponStatus, coupon_status
+from member360.history.fields import node_type, to_node
 
 coupons = table("coupons")
 customers = table("customers")
@@ -34,12 +36,16 @@ async def _send_sms(gateway: str, to: str, text: str) -> None:
         raise DeliveryError(f"the SMS gateway answered {response.status_code}")
 
 
+# The node type the coupon tabs show (built from their declaration).
+Coupon = node_type(COUPONS_ISSUED)
+
+
 @strawberry.type
 class CouponMutation:
     @strawberry.mutation(
         description="Sends an active coupon to its member again (email, else SMS)."
     )
-    async def resend_coupon(self, info: Info, coupon_id: strawberry.ID) -> Coupon:
+    async def resend_coupon(self, info: Info, coupon_id: strawberry.ID) -> Coupon:  # type: ignore[valid-type]
         ctx = info.context
         org_id, now = ctx.org_id, dt.datetime.now(dt.UTC)
         async with ctx.db.session(org_id) as session:
@@ -52,7 +58,7 @@ class CouponMutation:
             ).one_or_none()
             if coupon is None:
                 raise InputError(f"couponId: unknown coupon {str(coupon_id)!r}")
-            status = Coupon.from_row(coupon, ctx.tz, now).status
+            status = CouponStatus(coupon_status(coupon, now))
             if status is not CouponStatus.ACTIVE:
                 raise InputError(
                     f"couponId: coupon {coupon.coupon_id!r} is {status.value}; "
@@ -115,4 +121,5 @@ class CouponMutation:
                 )
             )
             fresh = (await session.execute(select(coupons).where(coupons.c.id == coupon.id))).one()
-        return Coupon.from_row(fresh, ctx.tz, now)
+        node: Any = to_node(COUPONS_ISSUED, fresh, ctx.tz, ctx.pii, now)
+        return node
