@@ -667,21 +667,11 @@ class Importer:
         self.by_pk[member.pk] = member
         for kind, value in (("EMAIL", e.email), ("MOBILE", e.mobile)):
             if value:
-                await self._identifier(member, at, kind, value, "ADD", "ENROLLMENT", None)
+                await identifiers.changed(
+                    self.uow, member.pk, at, kind, value, "ADD", "ENROLLMENT", None
+                )
         if e.tier:
             await self._tier(member, at, None, e.tier, "Enrollment")
-
-    async def _identifier(
-        self,
-        member: Member,
-        at: dt.datetime,
-        kind: str,
-        value: str,
-        action: str,
-        source: str | None,
-        account: str | None,
-    ) -> None:
-        await identifiers.changed(self.uow, member.pk, at, kind, value, action, source, account)
 
     async def _tier(
         self,
@@ -703,8 +693,8 @@ class Importer:
         for attr, kind in (("email", "EMAIL"), ("mobile", "MOBILE")):
             value = getattr(e, attr)
             if attr in given and value and value != row[attr]:
-                await self._identifier(
-                    member, e.occurred_at, kind, value, "ADD", "PROFILE_UPDATE", None
+                await identifiers.changed(
+                    self.uow, member.pk, e.occurred_at, kind, value, "ADD", "PROFILE_UPDATE", None
                 )
         if "tier" in given and e.tier and e.tier != row["tier"]:
             await self._tier(member, e.occurred_at, row["tier"], e.tier, "Profile update")
@@ -722,8 +712,15 @@ class Importer:
         ]
         if e.identifier_type == "EMAIL" and "@" not in e.value:
             raise EventError("value", "is not an email address")
-        await self._identifier(
-            member, e.occurred_at, e.identifier_type, e.value, "ADD", e.source, e.account
+        await identifiers.changed(
+            self.uow,
+            member.pk,
+            e.occurred_at,
+            e.identifier_type,
+            e.value,
+            "ADD",
+            e.source,
+            e.account,
         )
         member.row[column] = e.value
         member.row["updated_at"] = e.occurred_at
@@ -777,11 +774,25 @@ class Importer:
         merged.row["updated_at"] = survivor.row["updated_at"] = at
         # Changed since the flush above: written by the next one.
         merged.dirty = survivor.dirty = True
-        await self._identifier(
-            survivor, at, "CUSTOMER_ID", merged.row["customer_id"], "COMBINE", e.source, e.account
+        await identifiers.changed(
+            self.uow,
+            survivor.pk,
+            at,
+            "CUSTOMER_ID",
+            merged.row["customer_id"],
+            "COMBINE",
+            e.source,
+            e.account,
         )
-        await self._identifier(
-            merged, at, "CUSTOMER_ID", survivor.row["customer_id"], "COMBINE", e.source, e.account
+        await identifiers.changed(
+            self.uow,
+            merged.pk,
+            at,
+            "CUSTOMER_ID",
+            survivor.row["customer_id"],
+            "COMBINE",
+            e.source,
+            e.account,
         )
 
     # points
