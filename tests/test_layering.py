@@ -1,7 +1,8 @@
 """The package layering, read from the import statements of backend/member360 (ast only).
 
 - A domain package (customers, ledger, history, orgs, auth, audit, reports) imports neither
-  the import pipeline (member360.ingest), nor the exports (member360.exports), nor the inside
+  the import pipeline (member360.ingest), nor the exports (member360.exports), nor the
+  compiled reads built on the domains (member360.reads), nor the inside
   of the API (member360.graphql): of graphql/ it uses only the kernel's surface for building
   types: connections (relay), history pages (paging), personal-data marks (access), coded
   errors (errors), the resolvers' Info (info) and scalars beyond GraphQL's own (scalars).
@@ -10,7 +11,7 @@
 - The GraphQL kernel imports no domain package, nor ingest or exports: the report declares
   its own page cap on its field, the limits do not know it.
 - orgs, which every other domain builds on, imports no other domain package.
-- The neutral modules (errors, limits, mail) import nothing of member360 but its settings.
+- The neutral modules (errors, limits, mail, sqlfunctions) import nothing of member360 but its settings.
 
 Every import counts, in a function or under TYPE_CHECKING as well as at the top.
 """
@@ -25,14 +26,14 @@ import member360
 
 PACKAGE = Path(member360.__file__).parent
 DOMAINS = ("customers", "ledger", "history", "orgs", "auth", "audit", "reports")
-PIPELINES = ("member360.ingest", "member360.exports")
+PIPELINES = ("member360.ingest", "member360.exports", "member360.reads")
 # What a domain may use of graphql/.
 KERNEL_SURFACE = frozenset(
     f"member360.graphql.{name}"
     for name in ("relay", "paging", "access", "errors", "info", "scalars")
 )
 KERNEL = KERNEL_SURFACE | {"member360.graphql.limits"}
-NEUTRAL = ("member360.errors", "member360.limits", "member360.mail")
+NEUTRAL = ("member360.errors", "member360.limits", "member360.mail", "member360.sqlfunctions")
 
 # Imports that break a rule and still have to move in a later slice: (importer, imported) ->
 # why. Empty: keep it so, or say here what moves next and when.

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     expiry_interval_seconds: float = 60.0
     # Events per database transaction during an import: bigger batches amortise round trips.
     import_batch_size: int = 2000
+    # Reads the planner can answer run as one SQL statement building the JSON (member360.reads);
+    # false: every request runs on the Python executor (the reference), e.g. to compare.
+    compiled_reads: bool = True
     # Set when `member360 worker` processes run jobs, so API processes do not run them too.
     external_workers: bool = False
     # `member360 worker` writes this file after each database round trip, every

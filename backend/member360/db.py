@@ -33,6 +33,8 @@ from sqlalchemy.sql.util import find_tables
 from sqlalchemy.types import JSON, TypeDecorator
 from sqlmodel import SQLModel
 
+from member360 import sqlfunctions
+
 UTC = dt.UTC
 
 NAMING_CONVENTION = {
@@ -177,6 +179,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # What the compiled reads call where SQLite has no SQL of its own (time zones, base64).
+    sqlfunctions.register(dbapi_conn)
 
 
 class Database:

@@ -81,6 +81,12 @@ class Loaders:
                 return (await connection.execute(stmt, params)).all()
             return (await self._session.execute(stmt, params or {})).all()
 
+    async def rollback(self) -> None:
+        """Ends the request's transaction after a failed read, so later reads can run."""
+        async with self._lock:
+            if self._session is not None:
+                await self._session.rollback()
+
     async def aclose(self) -> None:
         # Reads still running (siblings of a failed field, dataloader batches) finish first;
         # a read that would start afterwards is refused, so no session outlives the request.

@@ -27,6 +27,7 @@ from member360.history.coupons.mutations import CouponMutation
 from member360.ingest.mutations import IngestMutation
 from member360.logs import OperationLogExtension, log_graphql_errors
 from member360.orgs.types import Organization, Viewer, organization_of
+from member360.reads.execute import CompiledReads
 from member360.reports.queries import ReportQuery
 
 log = logging.getLogger("member360.graphql")
@@ -75,6 +76,12 @@ class AnsweringInputErrors(StrawberryGraphQLCoreExecutionContext):
 
 
 class Member360Schema(strawberry.Schema):
+    def get_extensions(self, sync: bool = False) -> list[Any]:
+        extensions = super().get_extensions(sync)
+        # The compiled reads await their statement; synchronous execution (introspect())
+        # runs on the Python executor alone.
+        return [e for e in extensions if not isinstance(e, CompiledReads)] if sync else extensions
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -105,7 +112,12 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         mutation=Mutation,
         config=StrawberryConfig(disable_field_suggestions=production, scalar_map=SCALARS),
         execution_context_class=AnsweringInputErrors,
-        extensions=[*graphql_extensions(production=production), OperationLogExtension],
+        # CompiledReads after the limits: a read they refuse never reaches the planner.
+        extensions=[
+            *graphql_extensions(production=production),
+            OperationLogExtension,
+            CompiledReads,
+        ],
     )
     protect(built)
     check_schema(built._schema)

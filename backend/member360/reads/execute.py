@@ -1,0 +1,130 @@
+"""Runs a planned read as its one statement: a Strawberry extension in front of the executor.
+
+After the limits and cost checks (GraphQLLimits, which runs first and may already have
+answered), a query the planner can answer runs as one SQL statement, and the JSON the database
+built becomes the response's `data` as it is (orjson.Fragment: no parse, no re-serialize).
+Anything not planned runs on Strawberry's executor, the reference implementation; `STATS`
+counts both, and a debug log line names why a request fell back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, OrderedDict
+from typing import Any
+
+import orjson
+from graphql import OperationDefinitionNode
+from graphql.execution.values import VariableValues, get_variable_values
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+from member360.reads.planner import Caller, NotPlanned, Plan, plan
+
+log = logging.getLogger("member360.reads")
+
+# planned / fallback requests since the process started (and each fallback's reason).
+STATS: Counter[str] = Counter()
+_CACHE_SIZE = 1024
+_plans: OrderedDict[Any, Plan | str] = OrderedDict()
+
+
+def _coerced_variables(schema: Any, operation: OperationDefinitionNode, raw: Any) -> VariableValues:
+    """graphql-core's VariableValues (what its argument coercion takes)."""
+    coerced = get_variable_values(schema, operation.variable_definitions or (), raw or {})
+    if isinstance(coerced, list):  # errors: the reference reports them
+        raise NotPlanned("variables do not coerce")
+    return coerced
+
+
+def _operation_of(document: Any, name: str | None) -> OperationDefinitionNode:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        if name is None or (operation.name is not None and operation.name.value == name):
+            return operation
+    raise NotPlanned("no such operation")
+
+
+def _plan_for(
+    execution_context: Any, variables: VariableValues, caller: Caller, dialect: str
+) -> Plan:
+    ctx = execution_context
+    operation = _operation_of(ctx.graphql_document, ctx.operation_name)
+    # The shape of the variables: which are null (absent counts as null) changes the SQL.
+    definitions = operation.variable_definitions or ()
+    nulls = tuple(variables.coerced.get(d.variable.name.value) is None for d in definitions)
+    cache_key = (ctx.query, ctx.operation_name, nulls, caller, dialect)
+    found = _plans.get(cache_key)
+    if found is None:
+        try:
+            found = plan(
+                ctx.schema._schema,
+                ctx.graphql_document,
+                ctx.operation_name,
+                variables,
+                dialect,
+                caller,
+            )
+        except NotPlanned as why:
+            found = str(why)
+        _plans[cache_key] = found
+        if len(_plans) > _CACHE_SIZE:
+            _plans.popitem(last=False)
+    else:
+        _plans.move_to_end(cache_key)
+    if isinstance(found, str):
+        raise NotPlanned(found)
+    return found
+
+
+async def answer(execution_context: Any) -> bytes | None:
+    """The `data` JSON of a planned request, or None: the reference executor answers."""
+    ctx = execution_context
+    context = ctx.context
+    if context is None or ctx.graphql_document is None or ctx.query is None:
+        return None
+    if not getattr(context.settings, "compiled_reads", True):
+        return None
+    try:
+        operation = _operation_of(ctx.graphql_document, ctx.operation_name)
+        variables = _coerced_variables(ctx.schema._schema, operation, ctx.variables)
+        principal = context.principal
+        caller = Caller(pii=context.pii, scopes=frozenset(principal.scopes))
+        chosen = _plan_for(ctx, variables, caller, context.loaders.dialect)
+        parameters = chosen.parameters(variables, context.org_id, principal.org.tz.key)
+    except NotPlanned as why:
+        STATS["fallback"] += 1
+        log.debug("read not planned: %s", why)
+        return None
+    try:
+        rows = await context.loaders.fetch(chosen.statement, parameters)
+    except Exception:
+        # A bug of the planner's SQL must not cost the caller an answer: the reference runs
+        # (and meets the same database trouble, if that is what it was, answering as it does).
+        STATS["failed"] += 1
+        log.exception("a planned read failed; the Python executor answers it")
+        await context.loaders.rollback()
+        return None
+    STATS["planned"] += 1
+    data = rows[0][0]
+    return data.encode() if isinstance(data, str) else data
+
+
+class CompiledReads(SchemaExtension):
+    """Answers planned reads with their one statement (see the module docstring)."""
+
+    async def on_execute(self) -> Any:  # type: ignore[override]
+        ctx = self.execution_context
+        if ctx.result is None:
+            data = await answer(ctx)
+            if data is not None:
+                # The bytes go out as the database wrote them: orjson embeds a Fragment.
+                fragment: Any = orjson.Fragment(data)
+                ctx.result = ExecutionResult(data=fragment, errors=None)
+        yield
+
+
+def reset() -> None:
+    """Forgets every plan and count (tests)."""
+    _plans.clear()
+    STATS.clear()
