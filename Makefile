@@ -62,14 +62,14 @@ schema: install
 	$(BIN)/member360 export-schema > schema.graphql
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.drive.run
 
 # The docker-compose topology on loopback (2 APIs, 2 workers, mail sink) against PostgreSQL, connecting
 # as production does: migrations as the owner, the API and workers as the app role under row-level
 # security. Settings as a deployment's (M360_DATABASE_URL, M360_MIGRATION_DATABASE_URL, M360_APP_DB_ROLE);
 # default owner postgresql://postgres@127.0.0.1:5433/m360_bench, role member360_app. See docs/benchmarks-scale.md.
 scale-demo: install
-	$(BIN)/python -m bench.scale_demo
+	$(BIN)/python -m bench.topology.scale_demo
 
 clean:
 	rm -rf $(VENV) member360.db* exports $(FRONTEND)/node_modules $(FRONTEND)/dist

@@ -8,8 +8,8 @@ points onto the lots they came from and reverse the points earned on the order. 
 rows of every table in schema column order, ready for COPY or executemany, and, on request, the
 contract events (camelCase objects) that produce the same history through the importer.
 
-Invariants (checked by `bench.generate --check`): each member's points_balance equals the sum of
-their activities' points and the sum of their lots' remaining, and is >= 0; each credit of kind
+Invariants (checked by `bench.data.generate --check`): each member's points_balance equals the sum
+of their activities' points and the sum of their lots' remaining, and is >= 0; each credit of kind
 EARN or TRANSFER_IN has a lot; each debit has lot consumptions summing to its points.
 """
 
