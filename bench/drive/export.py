@@ -1,4 +1,4 @@
-"""End-to-end report export on the 5M-activity PostgreSQL data set (issue 4's figures).
+"""End-to-end report export on the 5M-activity PostgreSQL data set: duration, worker RSS, latency.
 
 Starts an API process (jobs off) and a separate `member360 worker`, requests an All Interactions
 export covering about `--rows` report rows, and measures: time from request to SUCCEEDED, the

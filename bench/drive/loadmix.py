@@ -1,7 +1,7 @@
 """The scale load test: the web app's request mix against one or more API processes.
 
 An asyncio driver (httpx) rather than locust: it needs no gevent and runs in this venv. Each
-virtual user loops over operations drawn from the issue's mix, and each operation sends what
+virtual user loops over operations drawn from the mix below, and each operation sends what
 the web app sends for it (requests of one operation go out together, as the SPA fires them):
 
 - customer page (60%): `Member` (the header) + `PointsRedemptions(first: 20)` (the default tab),

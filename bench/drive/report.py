@@ -1,4 +1,4 @@
-"""Benchmarks of issue 3: the All Interactions report over HTTP, against the raw floor.
+"""The All Interactions report over HTTP: latency and throughput, GraphQL against the raw floor.
 
     python -m bench.drive.report --url postgresql://postgres@127.0.0.1:5432/m360_bench
     python -m bench.drive.report --url sqlite:///bench/datasets/report.db --seconds 8

@@ -1,4 +1,4 @@
-"""The benchmarks of issue 2, in one run: GraphQL against the raw floor, a profile, the import.
+"""Customer page and member list under wrk, GraphQL against the raw floor; a profile; the import.
 
     python -m bench.drive.run --quick            # small data, 5 s runs: a sanity check
     python -m bench.drive.run --db postgresql    # the full run on data from bench.data.generate

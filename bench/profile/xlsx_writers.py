@@ -1,4 +1,4 @@
-"""Streaming .xlsx writers side by side on the report's columns (issue 4, "Performance").
+"""Streaming .xlsx writers side by side on the report's columns: time, CPU, peak memory, file.
 
     .venv/bin/python -m bench.profile.xlsx_writers                  # 1,000,000 rows, every writer
     .venv/bin/python -m bench.profile.xlsx_writers --rows 20000 --writers member360,xlsxwriter
