@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+BENCH_STAMP := $(VENV)/.installed-bench-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -20,6 +21,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+# The bench extra on top of dev (profiler, the writers bench/profile/xlsx_writers.py compares).
+# After $(STAMP), whose recipe removes every stamp, so a changed pyproject.toml reinstalls both.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $@
 
 $(FE_STAMP): $(FRONTEND)/package-lock.json
@@ -61,15 +68,15 @@ lint: install
 schema: install
 	$(BIN)/member360 export-schema > schema.graphql
 
-bench: install
-	$(BIN)/python -m bench.run
+bench: install $(BENCH_STAMP)
+	$(BIN)/python -m bench.drive.run
 
 # The docker-compose topology on loopback (2 APIs, 2 workers, mail sink) against PostgreSQL, connecting
 # as production does: migrations as the owner, the API and workers as the app role under row-level
 # security. Settings as a deployment's (M360_DATABASE_URL, M360_MIGRATION_DATABASE_URL, M360_APP_DB_ROLE);
 # default owner postgresql://postgres@127.0.0.1:5433/m360_bench, role member360_app. See docs/benchmarks-scale.md.
 scale-demo: install
-	$(BIN)/python -m bench.scale_demo
+	$(BIN)/python -m bench.topology.scale_demo
 
 clean:
 	rm -rf $(VENV) member360.db* exports $(FRONTEND)/node_modules $(FRONTEND)/dist

@@ -1,4 +1,4 @@
-"""Paths, database URLs and the manifest a generated data set leaves for `bench.run`."""
+"""Paths, database URLs and the manifest a generated data set leaves for `bench.drive.run`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-DATA = BENCH / "data"  # git-ignored: databases, import files, manifests
+DATA = BENCH / "datasets"  # git-ignored: databases, import files, manifests
 RESULTS = BENCH / "results"  # git-ignored: raw wrk output, profiles, results JSON
 VENV_BIN = ROOT / ".venv" / "bin"
 
@@ -106,7 +106,7 @@ async def drop_pg_database(url: str) -> None:
 
 @dataclass
 class Manifest:
-    """What `bench.generate` made, so `bench.run` can aim at it."""
+    """What `bench.data.generate` made, so `bench.drive.run` can aim at it."""
 
     dialect: str  # postgresql | sqlite
     url: str  # SQLAlchemy (async) URL the app uses
@@ -141,6 +141,6 @@ class Manifest:
         if not path.exists():
             raise SystemExit(
                 f"no generated data for {url} ({path} is missing): run "
-                f"`python -m bench.generate --db {dialect}` first"
+                f"`python -m bench.data.generate --db {dialect}` first"
             )
         return cls(**json.loads(path.read_text()))

@@ -8,9 +8,8 @@ import uuid
 import asyncpg
 import pytest
 from bench.common import asyncpg_dsn, connect_all_orgs
-from bench.loadmix import prepare
-from bench.scale_demo import app_logins, has_members
-from bench.topology import (
+from bench.drive.loadmix import prepare
+from bench.topology.loopback import (
     DEFAULT_APP_ROLE,
     DEFAULT_URL,
     Deployment,
@@ -19,6 +18,7 @@ from bench.topology import (
     ensure_app_role,
     resolve_deployment,
 )
+from bench.topology.scale_demo import app_logins, has_members
 
 from member360.auth.keys import list_api_keys
 from member360.db import Database
@@ -140,7 +140,7 @@ async def test_the_org_is_found_through_rls_where_the_app_role_sees_nothing(
     assert (sample.org_id, sample.slug, sample.members) == (org.id, org.slug, 3)
     assert sorted(sample.customer_ids) == ["scale-0", "scale-1", "scale-2"]
     # The key is made through the app, as `member360 api-key create` does.
-    assert [k.name for k in await list_api_keys(db, org)] == ["bench.loadmix"]
+    assert [k.name for k in await list_api_keys(db, org)] == ["bench.drive.loadmix"]
 
 
 async def test_the_bench_sees_the_apps_logins_but_not_its_own(

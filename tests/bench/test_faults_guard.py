@@ -1,4 +1,4 @@
-"""`bench.faults` stops a PostgreSQL cluster only if it is the server under test, by identity.
+"""`bench.drive.faults` stops a PostgreSQL cluster only if it is the server under test, by identity.
 
 Nothing here stops a server: the guard is asked about the tests' own cluster (which it must
 refuse whatever the URL looks like) and about identities made up to differ in one respect.
@@ -10,9 +10,9 @@ import asyncio
 import dataclasses
 
 import pytest
-from bench.faults import parse_args, preflight
-from bench.loadmix import deployment_of
-from bench.pgserver import (
+from bench.drive.faults import parse_args, preflight
+from bench.drive.loadmix import deployment_of
+from bench.topology.pgserver import (
     Cluster,
     Refusal,
     ServerIdentity,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from bench.loadmix import cpu_use, print_row
-from bench.pgserver import (
+from bench.drive.loadmix import cpu_use, print_row
+from bench.topology.pgserver import (
     PostgresCpu,
     Postmaster,
     _identity,

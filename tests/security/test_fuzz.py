@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from bench.queries import CUSTOMER_LIST, CUSTOMER_PAGE
+from bench.drive.queries import CUSTOMER_LIST, CUSTOMER_PAGE
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,

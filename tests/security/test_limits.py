@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from bench.queries import CUSTOMER_LIST, CUSTOMER_PAGE
+from bench.drive.queries import CUSTOMER_LIST, CUSTOMER_PAGE
 
 from member360.db import Database
 from member360.graphql import limits

@@ -95,7 +95,7 @@ MAX_NESTING = 40
 MAX_ALIASES = 15
 MAX_REPEATS = 3
 MAX_DIRECTIVES = 3
-# Objects an operation may resolve (see operation_cost). The customer page (bench/queries.py
+# Objects an operation may resolve (see operation_cost). The customer page (bench/drive/queries.py
 # CUSTOMER_PAGE) costs 1,039; the 50-member list with three histories of 10 each
 # (CUSTOMER_LIST) 3,302; 50 members with seven histories of 10 (tests/graphql/
 # test_query_counts.py) 17,501; a report page of 500 rows 1,002. 100 members with two

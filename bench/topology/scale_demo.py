@@ -31,8 +31,8 @@ import time
 import httpx
 
 from bench.common import DRIVER_APPLICATION_NAME, connect_all_orgs, database_name
-from bench.loadmix import EXPORT, add_database_options, deployment_of, measure, prepare
-from bench.topology import (
+from bench.drive.loadmix import EXPORT, add_database_options, deployment_of, measure, prepare
+from bench.topology.loopback import (
     ROOT,
     Deployment,
     DeploymentError,
@@ -169,7 +169,7 @@ async def run(args: argparse.Namespace, topo: Topology, deployment: Deployment) 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(
-        prog="python -m bench.scale_demo", description=__doc__.split("\n")[0]
+        prog="python -m bench.topology.scale_demo", description=__doc__.split("\n")[0]
     )
     add_database_options(p)
     p.add_argument("--org", help="organization slug (default: the one with most members)")

@@ -1,6 +1,6 @@
 """A loopback SMTP sink: every message it accepts becomes one file in --dir.
 
-`python -m bench.mailsink --port 2525 --dir /tmp/mail` runs until SIGTERM/SIGINT. The scale
+`python -m bench.topology.mailsink --port 2525 --dir /tmp/mail` runs until SIGTERM/SIGINT. The scale
 demo and the fault runs count emails by counting files, so a duplicate mail is visible.
 """
 
@@ -33,7 +33,9 @@ class FileHandler:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.mailsink", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m bench.topology.mailsink", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=2525)
     p.add_argument("--dir", type=Path, required=True)

@@ -1,6 +1,6 @@
 """The import benchmark's input: a JSONL file of contract events, in time order.
 
-    python -m bench.events --events 1000000 --out bench/data/import-1000000.jsonl
+    python -m bench.data.events --events 1000000 --out bench/datasets/import-1000000.jsonl
 
 Uses the project's demo generator (`member360.demo_events.generate_demo_events`) when it
 exists; otherwise the benchmark simulator in events mode: members are simulated in chunks
@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from bench.common import DATA, TIME_ZONE
-from bench.simulate import Simulator, catalog_events
+from bench.data.simulate import Simulator, catalog_events
 
 
 def _simulated(events: int, members: int | None, days: int, seed: int) -> Iterator[bytes]:
@@ -93,7 +93,7 @@ def has_demo_generator() -> bool:
 
 def write(out: Path, events: int, members: int | None, days: int, seed: int) -> dict[str, Any]:
     started = time.monotonic()
-    source = "member360.demo_events" if has_demo_generator() else "bench.simulate"
+    source = "member360.demo_events" if has_demo_generator() else "bench.data.simulate"
     stream: Iterable[bytes] = (
         _demo(events, members, days)
         if source == "member360.demo_events"
@@ -117,7 +117,9 @@ def write(out: Path, events: int, members: int | None, days: int, seed: int) -> 
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.events", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m bench.data.events", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--members", type=int, help="default: events / 60")
     p.add_argument("--days", type=int, default=365)

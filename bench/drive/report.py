@@ -1,9 +1,9 @@
-"""Benchmarks of issue 3: the All Interactions report over HTTP, against the raw floor.
+"""The All Interactions report over HTTP: latency and throughput, GraphQL against the raw floor.
 
-    python -m bench.report --url postgresql://postgres@127.0.0.1:5432/m360_bench
-    python -m bench.report --url sqlite:///bench/data/report.db --seconds 8
+    python -m bench.drive.report --url postgresql://postgres@127.0.0.1:5432/m360_bench
+    python -m bench.drive.report --url sqlite:///bench/datasets/report.db --seconds 8
 
-The database must hold a data set from `bench.generate` (organization `bench`) migrated to the
+The database must hold a data set from `bench.data.generate` (organization `bench`) migrated to the
 report's indexes (`member360` migrations, revision 0002). The run serves the API
 (`uvicorn --factory member360.app:create_app`, one worker, M360_EXTERNAL_WORKERS=true) and, on
 PostgreSQL, the floor: `floor_app` below, the same uvicorn stack answering the same POST body
@@ -493,7 +493,7 @@ def run_script(script: str, *args: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", required=True, help="database of a bench.generate data set")
+    parser.add_argument("--url", required=True, help="database of a bench.data.generate data set")
     parser.add_argument("--org", default="bench")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--depth", type=int, default=200, help="pages deep for the deep page")
@@ -542,7 +542,7 @@ def main() -> None:
         if dialect == "postgresql":
             floor_env = {"M360_FLOOR_DATABASE_URL": url, "M360_FLOOR_ORG": args.org}
             floor = stack.enter_context(
-                Server("floor", "bench.report:floor_app", floor_env, args.port + 1)
+                Server("floor", "bench.drive.report:floor_app", floor_env, args.port + 1)
             )
         gql = f"{app.url}/graphql"
 
@@ -693,7 +693,7 @@ from member360.reports.interactions import ReportFilter, fetch_page
 from member360.reports.types import (
     InteractionReportConnection, InteractionReportEdge, InteractionReportRow,
 )
-from bench.report import PAGE
+from bench.drive.report import PAGE
 
 async def main(url, slug, start, end):
     db = Database(url)

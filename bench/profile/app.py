@@ -1,6 +1,6 @@
 """Serves the API in one process under pyinstrument, timing every SQL statement, for a profile.
 
-    M360_DATABASE_URL=… python -m bench.profile_app --port 8013 --out bench/results/profile
+    M360_DATABASE_URL=… python -m bench.profile.app --port 8013 --out bench/results/profile
 
 Profiles only between SIGUSR1 (start; the SQL counters restart too) and SIGUSR2 (stop), so the
 profile covers the measured load and not the idle time around it. Runs until SIGINT/SIGTERM,
@@ -8,7 +8,7 @@ then writes OUT.pyisession (the sampled stacks, wall clock, the
 main thread), OUT.html (pyinstrument's report) and OUT.sql.json: requests
 served, their total wall time, and per statement shape the count and wall time (from
 SQLAlchemy's before/after_cursor_execute, so it includes the wait for the event loop).
-`bench.run` summarises the session per library (`summarise`).
+`bench.drive.run` summarises the session per library (`summarise`).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     from member360.app import create_app
     from member360.config import get_settings
 
-    p = argparse.ArgumentParser(prog="python -m bench.profile_app")
+    p = argparse.ArgumentParser(prog="python -m bench.profile.app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8013)
     p.add_argument("--out", type=Path, required=True, help="path prefix of the outputs")

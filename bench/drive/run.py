@@ -1,16 +1,16 @@
-"""The benchmarks of issue 2, in one run: GraphQL against the raw floor, a profile, the import.
+"""Customer page and member list under wrk, GraphQL against the raw floor; a profile; the import.
 
-    python -m bench.run --quick                 # small data, 5 s runs: a sanity check
-    python -m bench.run --db postgresql         # the full run on data from bench.generate
-    python -m bench.run --db sqlite --no-import
+    python -m bench.drive.run --quick            # small data, 5 s runs: a sanity check
+    python -m bench.drive.run --db postgresql    # the full run on data from bench.data.generate
+    python -m bench.drive.run --db sqlite --no-import
 
-For each data set (made beforehand by `python -m bench.generate`, or with `--generate`):
+For each data set (made beforehand by `python -m bench.data.generate`, or with `--generate`):
 serve the API (`uvicorn --factory member360.app:create_app`, one worker,
-M360_EXTERNAL_WORKERS=true) and the floor (`bench.floor`, same server stack), check that both
+M360_EXTERNAL_WORKERS=true) and the floor (`bench.drive.floor`, same server stack), check that both
 answer the same JSON for a few members, then drive each with wrk (one Lua POST script, a random
 member or search term per request) for the customer page and the member list, recording req/s,
 latency percentiles and the CPU used by the server process and by the database's backends.
-Then profile the API under the same load (`bench.profile_app`, pyinstrument) and time
+Then profile the API under the same load (`bench.profile.app`, pyinstrument) and time
 `member360 import` of a JSONL file into a fresh PostgreSQL database under /usr/bin/time -v,
 sampling its RSS. Prints a results table and writes bench/results/run-*.json.
 """
@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import queries
 from bench.common import (
     BENCH,
     DATA,
@@ -56,6 +55,7 @@ from bench.common import (
     sqlite_path,
     sqlite_url,
 )
+from bench.drive import queries
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # PYTHONPATH for every process that runs member360 code: empty for the working tree,
@@ -277,7 +277,7 @@ def floor_server(url: str, port: int) -> Server:
     cmd = [
         str(VENV_BIN / "uvicorn"),
         "--factory",
-        "bench.floor:create_app",
+        "bench.drive.floor:create_app",
         "--host",
         "127.0.0.1",
         "--port",
@@ -295,7 +295,7 @@ def profile_server(url: str, port: int, out: Path) -> Server:
     cmd = [
         str(VENV_BIN / "python"),
         "-m",
-        "bench.profile_app",
+        "bench.profile.app",
         "--port",
         str(port),
         "--out",
@@ -464,7 +464,7 @@ def same_answers(app: Server, floor: Server, manifest: Manifest, key: str) -> di
 def run_profile(
     url: str, manifest: Manifest, key: str, args: argparse.Namespace, database: str | None
 ) -> dict[str, Any]:
-    from bench.profile_app import summarise
+    from bench.profile.app import summarise
 
     out = RESULTS / f"profile-{manifest.dialect}-page"
     with profile_server(url, args.profile_port, out) as server:
@@ -520,7 +520,7 @@ def _rss_mb(pid: int) -> float | None:
 
 
 def run_import(args: argparse.Namespace, quick: bool) -> dict[str, Any]:
-    from bench.events import write
+    from bench.data.events import write
 
     events = args.import_events
     jsonl = DATA / f"import-{events}.jsonl"
@@ -705,7 +705,7 @@ def pg_info(url: str) -> dict[str, Any]:
 def ensure_data(dialect: str, url: str, args: argparse.Namespace) -> Manifest:
     path = Manifest.path_for(dialect, sqlalchemy_url(url))
     if args.generate or (args.quick and not path.exists()):
-        from bench.generate import generate, parse_args
+        from bench.data.generate import generate, parse_args
 
         gen = ["--db", dialect, "--url", url]
         if args.members:
@@ -842,7 +842,9 @@ def print_report(run: dict[str, Any]) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m bench.drive.run", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--db", choices=("postgresql", "sqlite", "both"), default="postgresql")
     p.add_argument("--url", help="database URL of a generated data set (default: the standard)")
     p.add_argument("--quick", action="store_true", help="small data, short runs (sanity check)")

@@ -1,7 +1,7 @@
 """The customer page or member list driven in-process (httpx ASGI client, no network, no wrk):
 a quick read of the GraphQL layer's own cost on the generated PostgreSQL data set.
 
-    .venv/bin/python -m bench.inprocess_page --what page --requests 80 --concurrency 8
+    .venv/bin/python -m bench.drive.inprocess_page --what page --requests 80 --concurrency 8
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import httpx
 
 from bench.common import DEFAULT_PG_DB, ORG_SLUG, pg_url, sqlalchemy_url
-from bench.queries import CUSTOMER_LIST, CUSTOMER_PAGE
+from bench.drive.queries import CUSTOMER_LIST, CUSTOMER_PAGE
 from member360.app import create_app
 from member360.auth.keys import SCOPES, create_api_key
 from member360.config import Settings

@@ -1,7 +1,7 @@
 """The scale load test: the web app's request mix against one or more API processes.
 
 An asyncio driver (httpx) rather than locust: it needs no gevent and runs in this venv. Each
-virtual user loops over operations drawn from the issue's mix, and each operation sends what
+virtual user loops over operations drawn from the mix below, and each operation sends what
 the web app sends for it (requests of one operation go out together, as the SPA fires them):
 
 - customer page (60%): `Member` (the header) + `PointsRedemptions(first: 20)` (the default tab),
@@ -15,12 +15,12 @@ operations per second (the soak); without it they run flat out (capacity). Expor
 capped (`--export-cap` jobs queued or running at once; over it an export becomes a customer
 page and is counted as skipped) and drained at the end, and the workbooks are deleted.
 
-The API and workers connect as in production (`bench.topology.Deployment`): as the app role
+The API and workers connect as in production (`bench.topology.loopback.Deployment`): as the app role
 under row-level security (member360_app unless --app-role or M360_APP_DB_ROLE say otherwise;
 `--app-role ''` connects them as the owner, to measure what the policies cost).
 
-    python -m bench.loadmix capacity --url postgresql://postgres@127.0.0.1:5433/m360_bench
-    python -m bench.loadmix soak --rate 30 --minutes 10
+    python -m bench.drive.loadmix capacity --url postgresql://postgres@127.0.0.1:5433/m360_bench
+    python -m bench.drive.loadmix soak --rate 30 --minutes 10
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from typing import Any
 
 import httpx
 
-from bench.common import connect_all_orgs, sqlalchemy_url
-from bench.topology import (
+from bench.common import RESULTS, connect_all_orgs, sqlalchemy_url
+from bench.topology.loopback import (
     Deployment,
     DeploymentError,
     Topology,
@@ -51,8 +51,6 @@ from bench.topology import (
     load_average,
     resolve_deployment,
 )
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 MEMBER = """query Member($customerId: String!) { customer(customerId: $customerId) {
   id customerId name email mobile externalId optedIn tier userRole groupId pointsBalance
@@ -162,7 +160,7 @@ async def prepare(deployment: Deployment | str, slug: str | None = None) -> Samp
     db = Database(sqlalchemy_url(deployment.app_url), pool_size=1)
     try:
         org = await get_org(db, org_id=org_id)
-        key = await create_api_key(db, org, SCOPES, name="bench.loadmix")
+        key = await create_api_key(db, org, SCOPES, name="bench.drive.loadmix")
     finally:
         await db.dispose()
     window = {"from": (last_day - dt.timedelta(days=29)).isoformat(), "to": last_day.isoformat()}
@@ -641,7 +639,9 @@ def _data(sample: Sample) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.loadmix", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m bench.drive.loadmix", description=__doc__.split("\n")[0]
+    )
     p.add_argument("command", choices=("capacity", "soak"))
     add_database_options(p)
     p.add_argument("--org", help="organization slug (default: the one with most members)")
@@ -699,7 +699,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         asyncio.run(capacity(args) if args.command == "capacity" else soak(args))
     except DeploymentError as exc:
-        sys.exit(f"bench.loadmix: {exc}")
+        sys.exit(f"bench.drive.loadmix: {exc}")
     except KeyboardInterrupt:
         print("interrupted; every process was stopped", file=sys.stderr)
         sys.exit(130)

@@ -1,12 +1,12 @@
-"""End-to-end report export on the 5M-activity PostgreSQL data set (issue 4's figures).
+"""End-to-end report export on the 5M-activity PostgreSQL data set: duration, worker RSS, latency.
 
 Starts an API process (jobs off) and a separate `member360 worker`, requests an All Interactions
 export covering about `--rows` report rows, and measures: time from request to SUCCEEDED, the
 worker's peak RSS (VmHWM), the customer page's p50 latency idle and while the export runs, and
 the produced workbook's sheets and row counts (read back with openpyxl).
 
-    .venv/bin/python -m bench.export --rows 1000000
-    .venv/bin/python -m bench.export --rows 2100000     # must give two data sheets
+    .venv/bin/python -m bench.drive.export --rows 1000000
+    .venv/bin/python -m bench.drive.export --rows 2100000     # must give two data sheets
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import asyncpg
 import httpx
 
 from bench.common import DEFAULT_PG_DB, ORG_SLUG, VENV_BIN, asyncpg_dsn, pg_url, sqlalchemy_url
-from bench.queries import CUSTOMER_PAGE
+from bench.drive.queries import CUSTOMER_PAGE
 
 REQUEST = """mutation($input: RequestExportInput!) { requestExport(input: $input) { id status } }"""
 JOB = "query($id: ID!) { exportJob(id: $id) { status rowCount downloadUrl error } }"

@@ -2,9 +2,9 @@
 
 `Topology` starts `member360 serve` processes on consecutive loopback ports, `member360 worker`
 processes (M360_JOB_QUEUE=procrastinate, M360_EXTERNAL_WORKERS=true, as docker-compose.yml sets
-them), and `bench.mailsink`, all sharing one export directory, and stops every one of them on
-exit: each child runs in its own session (process group), gets SIGTERM, then SIGKILL after a
-grace period, so nothing outlives the script, also on Ctrl-C.
+them), and `bench.topology.mailsink`, all sharing one export directory, and stops every one of
+them on exit: each child runs in its own session (process group), gets SIGTERM, then SIGKILL
+after a grace period, so nothing outlives the script, also on Ctrl-C.
 
 The processes connect as a `Deployment` says, as production does (README, "Scaling out"): the
 API and workers as a plain role that row-level security binds (M360_DATABASE_URL,
@@ -31,9 +31,9 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from bench.pgserver import PostgresCpu
+from bench.common import ROOT, asyncpg_dsn
+from bench.topology.pgserver import PostgresCpu
 
-ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5433/m360_bench"
 DEFAULT_APP_ROLE = "member360_app"  # docker-compose's (deploy/postgres/10-app-role.sh)
 
@@ -137,8 +137,6 @@ async def ensure_app_role(deployment: Deployment, echo: Any = print) -> None:
     if deployment.app_role is None:
         return
     import asyncpg
-
-    from bench.common import asyncpg_dsn
 
     role = deployment.app_role
     conn = await asyncpg.connect(asyncpg_dsn(deployment.owner_url), timeout=10)
@@ -322,7 +320,7 @@ class Topology:
             [
                 sys.executable,
                 "-m",
-                "bench.mailsink",
+                "bench.topology.mailsink",
                 "--port",
                 str(self.smtp_port),
                 "--dir",

@@ -1,7 +1,7 @@
-"""Streaming .xlsx writers side by side on the report's columns (issue 4, "Performance").
+"""Streaming .xlsx writers side by side on the report's columns: time, CPU, peak memory, file.
 
-    .venv/bin/python -m bench.xlsx_writers                       # 1,000,000 rows, every writer
-    .venv/bin/python -m bench.xlsx_writers --rows 20000 --writers member360,xlsxwriter
+    .venv/bin/python -m bench.profile.xlsx_writers                  # 1,000,000 rows, every writer
+    .venv/bin/python -m bench.profile.xlsx_writers --rows 20000 --writers member360,xlsxwriter
 
 Each writer runs in its own subprocess pinned to one CPU (os.sched_setaffinity), writing the same
 rows: the report's 26 columns (Date … Store Type) with realistic values — aware UTC datetimes,
@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.common import RESULTS, ROOT
 from member360.exports.xlsx import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -64,8 +65,6 @@ from member360.exports.xlsx import (
     write_workbook,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
 TIME_ZONE = "Asia/Kolkata"
 WRITERS = ["generate", "member360", "rustpy", "rvgs-arrow", "rvgs-rows", "xlsxwriter", "openpyxl"]
 BATCH = 2000
@@ -655,7 +654,7 @@ def run_one(writer: str, path: Path, rows: int, sheet_rows: int, cpu: int | None
 
 def subprocess_json(args: list[str]) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.xlsx_writers", *args],
+        [sys.executable, "-m", "bench.profile.xlsx_writers", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -8,8 +8,8 @@ points onto the lots they came from and reverse the points earned on the order. 
 rows of every table in schema column order, ready for COPY or executemany, and, on request, the
 contract events (camelCase objects) that produce the same history through the importer.
 
-Invariants (checked by `bench.generate --check`): each member's points_balance equals the sum of
-their activities' points and the sum of their lots' remaining, and is >= 0; each credit of kind
+Invariants (checked by `bench.data.generate --check`): each member's points_balance equals the sum
+of their activities' points and the sum of their lots' remaining, and is >= 0; each credit of kind
 EARN or TRANSFER_IN has a lot; each debit has lot consumptions summing to its points.
 """
 
@@ -26,24 +26,12 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-import member360.models  # noqa: F401  (every table on the metadata)
 from member360.db import table
+from member360.models import import_flush_order
 
-# Tables the simulator fills, in foreign-key order.
-TABLES = (
-    "customers",
-    "points_activities",
-    "lots",
-    "lot_consumptions",
-    "transactions",
-    "coupons",
-    "communications",
-    "behavioral_events",
-    "leads",
-    "segment_changes",
-    "identifier_changes",
-    "tier_changes",
-)
+# Tables the simulator fills, in foreign-key order: what an import writes, less its own record
+# of applied events (the simulator writes rows, not events).
+TABLES = tuple(name for name in import_flush_order() if name != "ingested_events")
 COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(c.name for c in table(name).columns) for name in TABLES
 }

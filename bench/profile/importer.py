@@ -1,6 +1,6 @@
 """Profiles the importer on the first N events of a JSONL file, into a fresh PostgreSQL database.
 
-    python -m bench.profile_import --events 100000 [--file bench/data/import-1000000.jsonl]
+    python -m bench.profile.importer --events 100000 [--file bench/datasets/import-1000000.jsonl]
 
 Runs `member360.ingest.importer.Importer` in this process (as `member360 import` does, batch
 size from the settings) under pyinstrument, times every SQL statement by shape (SQLAlchemy
@@ -112,7 +112,7 @@ async def profile(args: argparse.Namespace) -> dict[str, Any]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "profile-import.html").write_text(profiler.output_html())
     profiler.last_session.save(str(RESULTS / "profile-import.pyisession"))
-    from bench.profile_app import summarise_session
+    from bench.profile.app import summarise_session
 
     by_library = summarise_session(profiler.last_session)
     total = sum(by_library.values()) or 1.0
@@ -138,7 +138,7 @@ async def profile(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.profile_import")
+    p = argparse.ArgumentParser(prog="python -m bench.profile.importer")
     p.add_argument("--events", type=int, default=100_000)
     p.add_argument("--file", default=str(DATA / "import-1000000.jsonl"))
     p.add_argument("--db", default="m360_bench_import_profile", help="database (recreated)")

@@ -1,18 +1,19 @@
 """Fault runs against the scale topology (2 APIs, 2 workers, mail sink), scripted and repeatable.
 
-    python -m bench.faults postgres   # stop PostgreSQL for --outage s under load, start it again
-    python -m bench.faults worker     # SIGKILL the worker running a long export
-    python -m bench.faults smtp       # export by email while the mail sink is down, then up
-    python -m bench.faults all
+    python -m bench.drive.faults postgres  # stop PostgreSQL for --outage s under load, restart it
+    python -m bench.drive.faults worker    # SIGKILL the worker running a long export
+    python -m bench.drive.faults smtp      # export by email while the mail sink is down, then up
+    python -m bench.drive.faults all
 
-The topology connects as production does (`bench.topology.Deployment`: the API and workers as
-the app role under row-level security, member360_app unless --app-role / M360_APP_DB_ROLE say
-otherwise; the bench's own reads over the owner's URL).
+The topology connects as production does (`bench.topology.loopback.Deployment`: the API and
+workers as the app role under row-level security, member360_app unless --app-role /
+M360_APP_DB_ROLE say otherwise; the bench's own reads over the owner's URL).
 
 `postgres` stops and starts the PostgreSQL cluster given by --cluster (default `15 scale`, the
 benchmark cluster on port 5433) with pg_ctlcluster, but only once the server behind --url has
-been shown to be that cluster (system identifier, port, data directory: `bench.pgserver`), and
-never the 5432 `main` cluster the tests use; the other faults stop only processes of their own.
+been shown to be that cluster (system identifier, port, data directory:
+`bench.topology.pgserver`), and never the 5432 `main` cluster the tests use; the other faults stop
+only processes of their own.
 Every run prints what it observed, with the CPU each component used (PostgreSQL's found from the
 connection), and writes bench/results/scale-fault-<name>-*.json.
 """
@@ -35,7 +36,7 @@ import asyncpg
 import httpx
 
 from bench.common import connect_all_orgs
-from bench.loadmix import (
+from bench.drive.loadmix import (
     EXPORT,
     Driver,
     Sample,
@@ -45,20 +46,20 @@ from bench.loadmix import (
     summarize,
     write_result,
 )
-from bench.pgserver import (
-    Refusal,
-    check_stop_target,
-    debian_cluster,
-    server_identity,
-    tests_server_identities,
-)
-from bench.topology import (
+from bench.topology.loopback import (
     Deployment,
     DeploymentError,
     Topology,
     ensure_app_role,
     install_signal_exit,
     load_average,
+)
+from bench.topology.pgserver import (
+    Refusal,
+    check_stop_target,
+    debian_cluster,
+    server_identity,
+    tests_server_identities,
 )
 
 FAULT_ENV = {
@@ -486,7 +487,9 @@ async def run(args: argparse.Namespace, deployment: Deployment) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m bench.drive.faults", description=__doc__.split("\n")[0]
+    )
     p.add_argument("fault", choices=(*FAULTS, "all"))
     add_database_options(p)
     p.add_argument("--org")
@@ -517,12 +520,12 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(ensure_app_role(deployment))
         asyncio.run(preflight(args, deployment))
     except (Refusal, DeploymentError) as exc:
-        sys.exit(f"bench.faults: {exc}")
+        sys.exit(f"bench.drive.faults: {exc}")
     install_signal_exit()
     try:
         asyncio.run(run(args, deployment))
     except Refusal as exc:  # the re-check just before the stop
-        sys.exit(f"bench.faults: {exc}")
+        sys.exit(f"bench.drive.faults: {exc}")
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -6,7 +6,7 @@ Two bench tools need to know the server behind a URL rather than guess it from t
   (`pg_backend_pid()`) and when the postmaster started (`pg_postmaster_start_time()`); the
   backend's parent in /proc is the postmaster if it started at that moment. A server on another
   host or in another PID namespace (a container) is then reported as not measured, never as 0.
-- `bench.faults postgres` stops a cluster. It stops one only if the URL's server *is* that
+- `bench.drive.faults postgres` stops a cluster. It stops one only if the URL's server *is* that
   cluster (same system identifier, port and data directory) and it is not the cluster the tests
   use.
 

@@ -1,11 +1,11 @@
 """Generates the benchmark data set: members with two years of history, written directly.
 
-    python -m bench.generate --db postgresql --members 100000 --activities 5000000
-    python -m bench.generate --db sqlite --members 20000 --activities 1000000
+    python -m bench.data.generate --db postgresql --members 100000 --activities 5000000
+    python -m bench.data.generate --db sqlite --members 20000 --activities 1000000
 
 The database is created from scratch with the project's Alembic migration and one organization
-(`member360.orgs.service.create_org`); the simulator (`bench.simulate`) applies the ledger rules
-and worker processes simulate chunks of members while the main process writes them: COPY
+(`member360.orgs.service.create_org`); the simulator (`bench.data.simulate`) applies the ledger
+rules and worker processes simulate chunks of members while the main process writes them: COPY
 (asyncpg `copy_records_to_table`) on PostgreSQL, executemany on SQLite. Secondary indexes are
 dropped during the load and rebuilt from their own definitions afterwards; sequences are set
 past the ids written; then VACUUM ANALYZE (PostgreSQL) or ANALYZE (SQLite). Memory stays
@@ -44,7 +44,7 @@ from bench.common import (
     sqlite_path,
     sqlite_url,
 )
-from bench.simulate import (
+from bench.data.simulate import (
     CATALOG_COLUMNS,
     COLUMNS,
     SEARCH_TERMS,
@@ -412,11 +412,13 @@ async def generate(args: argparse.Namespace) -> Manifest:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m bench.data.generate", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
     p.add_argument(
         "--url",
-        help="database URL (default: m360_bench on the local server, or bench/data/bench.db)",
+        help="database URL (default: m360_bench on the local server, or bench/datasets/bench.db)",
     )
     p.add_argument("--members", type=int, help="default 100000 (PostgreSQL), 20000 (SQLite)")
     p.add_argument("--activities", type=int, help="default 5000000 (PostgreSQL), 1000000 (SQLite)")

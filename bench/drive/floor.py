@@ -7,7 +7,7 @@ statement and returns the same JSON shape, built by the database (PostgreSQL: js
 authentication, no ORM, no Python per row: the least any implementation can do for these reads.
 
     M360_FLOOR_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/m360_bench \\
-        .venv/bin/uvicorn --factory bench.floor:create_app --port 8012 --workers 1
+        .venv/bin/uvicorn --factory bench.drive.floor:create_app --port 8012 --workers 1
 
 Timestamps come out in the organization's time zone as the API gives them (PostgreSQL: the
 session time zone; SQLite: the zone's fixed offset, fine for Asia/Kolkata, which has no DST).
