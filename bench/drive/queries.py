@@ -1,4 +1,4 @@
-"""The two GraphQL documents the benchmark sends (the floor answers the same shape)."""
+"""The GraphQL documents the benchmarks send (the floor answers the page and the list alike)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,17 @@ query Page($customerId: String!) {
     leads(first: 20) { edges { node { leadId status subStatus extendedFields } } }
     segmentHistory(first: 20) { edges { node { segment fromPartition toPartition } } }
     identifierHistory(first: 20) { edges { node { identifierType value actionType source } } }
+  }
+}
+"""
+
+# One member and its last 20 activities: what a partner app's "my points" screen reads.
+MEMBER_ACTIVITY = """
+query MemberActivity($customerId: String!) {
+  customer(customerId: $customerId) {
+    id customerId name tier pointsBalance
+    points { activity(first: 20) { edges { cursor node { occurredAt actionId actionName points
+      runningBalance } } pageInfo { hasNextPage endCursor } } }
   }
 }
 """

@@ -20,7 +20,8 @@ from member360.config import Settings
 from member360.db import Database
 from member360.orgs.service import OrgInfo
 from member360.reads import execute
-from tests.graphql.test_customer_history import seed_full_history
+from tests.factories import at, event, ingest_ok, make_customer
+from tests.graphql.test_customer_history import CUSTOMER_PAGE, seed_full_history
 
 ACTIVITY = """
 query Activity($customerId: String!, $first: Int, $after: String) {
@@ -91,7 +92,16 @@ query List($search: String!, $first: Int, $after: String) {
 }
 """
 
+TILL_CODES = """
+query Events($id: String!) {
+  customer(customerId: $id) { behavioralEvents(first: 50) { edges { node { trackingId tillCode } } } }
+}
+"""
+
 PLANNED = [
+    (CUSTOMER_PAGE, {"customerId": "alice"}),
+    (CUSTOMER_PAGE, {"customerId": "bob"}),
+    (TILL_CODES, {"id": "alice"}),
     (SEARCH, {"search": "a"}),
     (SEARCH, {"search": "a", "first": 1}),
     (SEARCH, {"search": "alice"}),
@@ -113,6 +123,24 @@ PLANNED = [
 @pytest_asyncio.fixture(loop_scope="session")
 async def clients(db: Database, org: OrgInfo) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     await seed_full_history(db, org)
+    # Till codes as attributes give them: every JSON type str() reads alike in SQL.
+    till_codes: list[object] = ["T-2", "", None, 42, -7, 0, True, False]
+    await ingest_ok(
+        db,
+        org,
+        *(
+            event(
+                "event.tracked",
+                when=at(20, hours=i),
+                customerId="alice",
+                trackingId=f"TC{i}",
+                event="Till",
+                tillCode="own",
+                attributes={"tillCode": code},
+            )
+            for i, code in enumerate(till_codes)
+        ),
+    )
     key = await create_api_key(db, org, list(SCOPES))
     headers = {"Authorization": f"Bearer {key}"}
     made: dict[str, httpx.AsyncClient] = {}
@@ -176,6 +204,33 @@ async def test_planned_documents_answer_as_the_reference(
     assert execute.STATS["planned"] == 1, "the planner left this document to the reference"
     assert "errors" not in reference
     assert differences(reference, compiled) == []
+
+
+@pytest.mark.parametrize("code", [2.5, 1.0, {"a": 1}, [1, 2]])
+async def test_a_till_code_only_python_states_is_answered_by_python(
+    db: Database, org: OrgInfo, clients: dict[str, httpx.AsyncClient], code: object
+) -> None:
+    member = f"till-{abs(hash(str(code)))}"
+    await ingest_ok(
+        db,
+        org,
+        make_customer(member, when=at(0)),
+        event(
+            "event.tracked",
+            when=at(1),
+            customerId=member,
+            trackingId=f"{member}-1",
+            event="Till",
+            attributes={"tillCode": code},
+        ),
+    )
+    execute.reset()
+    reference, compiled = await _both(clients, TILL_CODES, {"id": member})
+    assert execute.STATS == {"fallback": 1}
+    assert compiled == reference
+    assert compiled["data"]["customer"]["behavioralEvents"]["edges"][0]["node"]["tillCode"] == str(
+        code
+    )
 
 
 async def test_search_pages_through_alike(clients: dict[str, httpx.AsyncClient]) -> None:

@@ -29,7 +29,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, FromClause, Select, Table
@@ -44,6 +44,33 @@ class Present(Enum):
     LOCAL_TIME = "local_time"  # a UTC instant, shown in the organization's time zone (DateTime)
     JSON = "json"  # a JSON document, as stored
     ENUM = "enum"  # a stored name, shown as that member of the field's enum (graphql_type)
+
+
+class SqlTerms(Protocol):
+    """What a declaration's SQL may use of the statement it is compiled into (member360.reads
+    implements it): the bound organization and request instant, and the dialect's terms."""
+
+    @property
+    def dialect(self) -> str: ...
+    @property
+    def org(self) -> ColumnElement[Any]:
+        """The request's organization, bound."""
+        ...
+
+    @property
+    def now(self) -> ColumnElement[Any]:
+        """The request's instant, bound (an instant column compares to it)."""
+        ...
+
+    def local_day(self, instant: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The instant's date in the organization's zone, as a GraphQL Date is written."""
+        ...
+
+
+# What a field's SQL twin yields where only Python can state the value exactly (str() of a
+# JSON object): a compiled read holding it is answered by the Python executor instead. Control
+# characters keep it from being a stored value (were it one, that read would just not compile).
+PYTHON_ONLY = "\x1fm360:python-only\x1f"
 
 
 # The workbook's cell kinds (exports/xlsx.py writes each its own way).
@@ -103,6 +130,10 @@ class NodeField:
     reads: tuple[str, ...] = ()
     # The derived rule takes (row, now): the request's instant (a coupon is EXPIRED from then).
     needs_now: bool = False
+    # The derived rule again in SQL, for the compiled reads: (source, terms) -> its value, or
+    # PYTHON_ONLY where SQL cannot say it alike. It sits beside the Python rule so that the two
+    # are read (and changed) together; tests/reads compares them.
+    sql_rule: Callable[[Any, SqlTerms], ColumnElement[Any]] | None = None
     present: Present = Present.AS_STORED
     personal: bool = False
     withheld_when: WithheldWhen | None = None
@@ -116,6 +147,8 @@ class NodeField:
             raise ValueError(f"{self.name}: a derived field names the columns it reads")
         if self.needs_now and self.derived is None:
             raise ValueError(f"{self.name}: only a derived rule takes the request's instant")
+        if self.sql_rule is not None and self.derived is None:
+            raise ValueError(f"{self.name}: only a derived rule has an SQL twin")
         if self.personal and self.withheld_when is not None:
             raise ValueError(f"{self.name}: personal on every row or on some, not both")
         base = _base_of(self.graphql_type)
@@ -219,6 +252,20 @@ def _cell_of_annotation(annotation: Any) -> CellKind:
     return "text"
 
 
+@dataclass(frozen=True, eq=False)
+class NestedList:
+    """A list field whose items are rows of their own (a redemption's breakup, the expiry
+    schedule's days), stated for the compiled reads: `rows(parent, terms)` selects the items
+    of one parent row (the page row, or the member), each field's column labelled as the
+    field reads it and `position` giving their order; `fields` are the item type's fields.
+    Its GraphQL field and type stay where they are written (history/<type>/types.py)."""
+
+    field_name: str
+    node_name: str
+    rows: Callable[[Any, SqlTerms], Select[Any]]
+    fields: tuple[NodeField, ...]
+
+
 @dataclass(frozen=True)
 class Variants:
     """A tab's filter argument: `argument: enum = null` keeps the rows whose column equals it."""
@@ -278,6 +325,8 @@ class HistoryTab:
     # Strawberry fields follow the declared ones, with the row columns they keep (Private).
     extends: type | None = None
     keeps: tuple[str, ...] = ()
+    # The list fields `extends` adds, stated for the compiled reads (a redemption's breakup).
+    lists: tuple[NestedList, ...] = ()
     description: str | None = None
     spec: HistorySpec = field(init=False)
 
@@ -378,6 +427,8 @@ class ListTab:
     spa_tab: str
     columns: tuple[tuple[str, CellKind], ...]  # the workbook's (title, kind)
     under: str = ""
+    # Its items, stated for the compiled reads (None: answered by the Python executor).
+    items: NestedList | None = None
 
     @property
     def path(self) -> str:

@@ -20,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from member360.reads.planner import Caller, NotPlanned, Plan, plan
+from member360.reads.sql import JsonSql
 
 log = logging.getLogger("member360.reads")
 
@@ -91,7 +92,7 @@ async def answer(execution_context: Any) -> bytes | None:
         principal = context.principal
         caller = Caller(pii=context.pii, scopes=frozenset(principal.scopes))
         chosen = _plan_for(ctx, variables, caller, context.loaders.dialect)
-        parameters = chosen.parameters(variables, context.org_id, principal.org.tz.key)
+        parameters = chosen.parameters(variables, context.org_id, principal.org.tz.key, context.now)
     except NotPlanned as why:
         STATS["fallback"] += 1
         log.debug("read not planned: %s", why)
@@ -105,9 +106,14 @@ async def answer(execution_context: Any) -> bytes | None:
         log.exception("a planned read failed; the Python executor answers it")
         await context.loaders.rollback()
         return None
-    STATS["planned"] += 1
     data = rows[0][0]
-    return data.encode() if isinstance(data, str) else data
+    answer_bytes: bytes = data.encode() if isinstance(data, str) else data
+    if chosen.may_be_python_only and JsonSql.PYTHON_ONLY_JSON in answer_bytes:
+        STATS["fallback"] += 1
+        log.debug("read not planned: a value only Python states exactly")
+        return None
+    STATS["planned"] += 1
+    return answer_bytes
 
 
 class CompiledReads(SchemaExtension):

@@ -15,6 +15,7 @@ its error.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,8 +58,16 @@ from member360.customers.queries import MAX_SEARCH
 from member360.customers.types import parse_global_id
 from member360.db import UTCDateTime, table
 from member360.graphql.relay import decode_text_cursor, decode_time_cursor, page_size
-from member360.history.registry import HISTORY_TABS
-from member360.history.tab import HistoryTab, NodeField, Present, _base_of, _camel
+from member360.history.registry import HISTORY_TABS, MEMBER_TABS
+from member360.history.tab import (
+    HistoryTab,
+    ListTab,
+    NestedList,
+    NodeField,
+    Present,
+    _base_of,
+    _camel,
+)
 from member360.reads.sql import JsonSql
 
 CUSTOMERS = table("customers")
@@ -83,6 +92,12 @@ CUSTOMER_PERSONAL: dict[str, str] = {"email": "email", "mobile": "mobile"}
 # Objects that are the member's row seen through a tab group (Customer.points, .coupons).
 TAB_GROUPS: dict[str, str] = {"points": "points", "coupons": "coupons"}
 TABS: dict[tuple[str, str], HistoryTab] = {(t.under, _camel(t.field_name)): t for t in HISTORY_TABS}
+# Listed tabs with their items stated (the expiry schedule).
+LISTS: dict[tuple[str, str], NestedList] = {
+    (t.under, _camel(t.field_name)): t.items
+    for t in MEMBER_TABS
+    if isinstance(t, ListTab) and t.items is not None
+}
 LOOKUPS = ("id", "customerId", "externalId", "mobile", "email")
 
 
@@ -102,9 +117,13 @@ class Caller:
 class Plan:
     statement: Select[Any]  # one row, one column: the `data` object as JSON text
     binders: list[Callable[[VariableValues], dict[str, Any]]] = field(default_factory=list)
+    # Some value may be PYTHON_ONLY: an answer holding one goes to the Python executor.
+    may_be_python_only: bool = False
 
-    def parameters(self, variables: VariableValues, org_id: int, zone: str) -> dict[str, Any]:
-        values: dict[str, Any] = {"org_id": org_id, "tz": zone}
+    def parameters(
+        self, variables: VariableValues, org_id: int, zone: str, now: dt.datetime
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {"org_id": org_id, "tz": zone, "now": now}
         for bind in self.binders:
             values |= bind(variables)
         return values
@@ -148,9 +167,18 @@ class _Planner:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.binders: list[Callable[[VariableValues], dict[str, Any]]] = []
+        self.dialect = dialect
         self.org = bindparam("org_id", type_=BigInteger())
         self.zone = bindparam("tz", type_=String())
+        self.now = bindparam("now", type_=UTCDateTime())
+        # Whether some value may come out as PYTHON_ONLY (then the answer is checked for it).
+        self.may_be_python_only = False
         self._names = 0
+
+    # -- history.tab.SqlTerms, for the declarations' SQL
+
+    def local_day(self, instant: ColumnElement[Any]) -> ColumnElement[Any]:
+        return self.sql.local_day(instant, self.zone)
 
     def name(self, prefix: str) -> str:
         self._names += 1
@@ -220,7 +248,9 @@ class _Planner:
             else:
                 raise NotPlanned(f"Query.{name}")
         data = self.sql.obj(pairs)
-        return Plan(select(self.sql.as_text(data).label("data")), self.binders)
+        return Plan(
+            select(self.sql.as_text(data).label("data")), self.binders, self.may_be_python_only
+        )
 
     def customer(self, definition: GraphQLField, nodes: list[FieldNode]) -> ColumnElement[Any]:
         if "customers:read" not in self.caller.scopes:
@@ -402,6 +432,8 @@ class _Planner:
                 value: ColumnElement[Any] = _literal_name(type_name)
             elif (under, name) in TABS:
                 value = self.connection(TABS[(under, name)], member, definition, nodes)
+            elif (under, name) in LISTS:
+                value = self.nested_list(LISTS[(under, name)], member, nodes)
             elif type_name != "Customer":
                 raise NotPlanned(f"{type_name}.{name}")
             elif name == "id":
@@ -590,11 +622,15 @@ class _Planner:
         nodes: list[FieldNode],
     ) -> ColumnElement[Any]:
         by_graphql_name = {_camel(name): f for name, f in node_fields.items()}
+        lists = {_camel(nested.field_name): nested for nested in tab.lists}
         pairs: list[tuple[str, ColumnElement[Any]]] = []
         for key, field_nodes in self.fields(self.sub_selections(nodes), node_type):
             name = field_nodes[0].name.value
             if name == "__typename":
                 pairs.append((key, _literal_name(node_type)))
+                continue
+            if name in lists:
+                pairs.append((key, self.nested_list(lists[name], rows, field_nodes)))
                 continue
             declared = by_graphql_name.get(name)
             if declared is None:
@@ -602,14 +638,45 @@ class _Planner:
             pairs.append((key, self.node_value(rows, declared)))
         return self.sql.obj(pairs)
 
+    def nested_list(
+        self, nested: NestedList, parent: Any, nodes: list[FieldNode]
+    ) -> ColumnElement[Any]:
+        """A list of items of one parent row (a redemption's breakup), in `position` order."""
+        items = (
+            nested.rows(parent, self)
+            .correlate(parent)
+            .order_by("position")
+            .subquery(self.name("items"))
+        )
+        by_graphql_name = {_camel(f.name): f for f in nested.fields}
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, field_nodes in self.fields(self.sub_selections(nodes), nested.node_name):
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, _literal_name(nested.node_name)))
+                continue
+            declared = by_graphql_name.get(name)
+            if declared is None:
+                raise NotPlanned(f"{nested.node_name}.{name}: not a declared field")
+            pairs.append((key, self.node_value(items, declared)))
+        element = self.sql.obj(pairs)
+        return self.sql.embed(
+            select(self.sql.array(element, [items.c.position])).select_from(items)
+        )
+
     def node_value(self, rows: Any, declared: NodeField) -> ColumnElement[Any]:
-        if declared.derived is not None:
-            raise NotPlanned(f"{declared.name}: derived in Python")
         if (declared.personal or declared.withheld_when is not None) and not self.caller.pii:
             raise NotPlanned(f"{declared.name}: personal data without pii:read")
-        value: ColumnElement[Any] = (
-            declared.expression(rows) if declared.expression is not None else rows.c[declared.label]
-        )
+        value: ColumnElement[Any]
+        if declared.derived is not None:
+            if declared.sql_rule is None:
+                raise NotPlanned(f"{declared.name}: derived in Python only")
+            value = declared.sql_rule(rows, self)
+            self.may_be_python_only = True
+        elif declared.expression is not None:
+            value = declared.expression(rows)
+        else:
+            value = rows.c[declared.label]
         base = _base_of(declared.graphql_type)
         if declared.present is Present.LOCAL_TIME:
             return self.sql.local_time(value, self.zone)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Date,
     String,
     Text,
     and_,
@@ -65,14 +66,28 @@ class JsonSql:
         self,
         element: ColumnElement[Any],
         order_by: Sequence[ColumnElement[Any]],
-        where: ColumnElement[bool],
+        where: ColumnElement[bool] | None = None,
     ) -> ColumnElement[Any]:
         """The rows' elements as a JSON array (`[]` for none), in order, of the rows `where`
         holds. SQLite's json_group_array takes the rows' order (its input is ordered)."""
         if self.postgres:
-            aggregated = funcfilter(func.json_agg(aggregate_order_by(element, *order_by)), where)
+            aggregated: Any = func.json_agg(aggregate_order_by(element, *order_by))
+            if where is not None:
+                aggregated = funcfilter(aggregated, where)
             return func.coalesce(aggregated, literal_column("'[]'::json"))
-        return funcfilter(func.json_group_array(element), where)
+        grouped: Any = func.json_group_array(element)
+        return grouped if where is None else funcfilter(grouped, where)
+
+    def local_day(
+        self, instant: ColumnElement[Any], zone: ColumnElement[Any]
+    ) -> ColumnElement[Any]:
+        """The instant's date in the zone ("2026-01-31", as a GraphQL Date is written)."""
+        if self.postgres:
+            return cast(instant.op("AT TIME ZONE")(zone), Date())
+        return func.substr(func.m360_local_time(instant, zone), 1, 10)
+
+    # What member360.history.tab.PYTHON_ONLY looks like in the JSON both databases write.
+    PYTHON_ONLY_JSON = b"\\u001fm360:python-only\\u001f"
 
     def boolean(self, value: ColumnElement[Any]) -> ColumnElement[Any]:
         if self.postgres:

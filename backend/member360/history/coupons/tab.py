@@ -8,9 +8,17 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from sqlalchemy import ColumnElement, and_, case
 
 from member360.history.coupons.models import Coupon
-from member360.history.tab import NOT_EXPORTED, Export, HistoryTab, NodeField, Present
+from member360.history.tab import (
+    NOT_EXPORTED,
+    Export,
+    HistoryTab,
+    NodeField,
+    Present,
+    SqlTerms,
+)
 
 COUPONS = Coupon.__table__  # type: ignore[attr-defined]
 
@@ -31,6 +39,18 @@ def coupon_status(row: Any, now: dt.datetime) -> str:
     return CouponStatus.ACTIVE.value
 
 
+def coupon_status_sql(t: Any, terms: SqlTerms) -> ColumnElement[Any]:
+    """coupon_status in SQL, for the compiled reads."""
+    return case(
+        (t.c.redeemed_at.is_not(None), CouponStatus.REDEEMED.value),
+        (
+            and_(t.c.expires_at.is_not(None), t.c.expires_at <= terms.now),
+            CouponStatus.EXPIRED.value,
+        ),
+        else_=CouponStatus.ACTIVE.value,
+    )
+
+
 COUPON_FIELDS = (
     # The coupon's own id is its node id (resendCoupon takes it); the sheet has it as Coupon ID.
     NodeField("id", strawberry.ID, NOT_EXPORTED, column="coupon_id"),
@@ -46,6 +66,7 @@ COUPON_FIELDS = (
         derived=coupon_status,
         reads=("redeemed_at", "expires_at"),
         needs_now=True,
+        sql_rule=coupon_status_sql,
         present=Present.ENUM,
     ),
     NodeField("redeemed_at", dt.datetime | None, Export("Redeemed At"), present=Present.LOCAL_TIME),

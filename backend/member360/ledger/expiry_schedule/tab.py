@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import strawberry
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
 
 from member360.graphql.paging import KeyedRows, member_in
-from member360.history.tab import ListTab
+from member360.history.tab import NOT_EXPORTED, ListTab, NestedList, NodeField, SqlTerms
 from member360.ledger.models import Lot
 
 _lots = Lot.__table__  # type: ignore[attr-defined]
@@ -46,6 +46,24 @@ def schedule(open_lots: Iterable[Any], tz: ZoneInfo) -> list[ExpiryBucket]:
     return [ExpiryBucket(expires_on=day, points=points) for day, points in sorted(buckets.items())]
 
 
+def _days_of(member: Any, terms: SqlTerms) -> Select[Any]:
+    """schedule() in SQL, for the compiled reads: one member's open lots by local expiry day."""
+    day = terms.local_day(_lots.c.expires_at)
+    return (
+        select(
+            day.label("position"),
+            day.label("expires_on"),
+            cast(func.sum(_lots.c.remaining), BigInteger()).label("points"),
+        )
+        .where(
+            _lots.c.org_id == terms.org,
+            _lots.c.customer_id == member.c.id,
+            _lots.c.remaining > 0,
+        )
+        .group_by(day)
+    )
+
+
 POINTS_EXPIRY_SCHEDULE = ListTab(
     field_name="expiry_schedule",
     customer_tab="POINTS_EXPIRY_SCHEDULE",
@@ -53,4 +71,13 @@ POINTS_EXPIRY_SCHEDULE = ListTab(
     spa_tab="points/expiry-schedule",
     columns=(("Expires On", "date"), ("Points", "int")),
     under="points",
+    items=NestedList(
+        field_name="expiry_schedule",
+        node_name="ExpiryBucket",
+        rows=_days_of,
+        fields=(
+            NodeField("expires_on", dt.date, NOT_EXPORTED),
+            NodeField("points", int, NOT_EXPORTED),
+        ),
+    ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Select, and_, bindparam, func, select
 
 from member360.db import table
 from member360.graphql.paging import KeyedRows, member_in
+from member360.history.tab import NOT_EXPORTED, NestedList, NodeField, Present, SqlTerms
 
 _activities = table("points_activities")
 _actions = table("actions")
@@ -42,3 +44,43 @@ def breakup_statement(dialect: str) -> Select[Any]:
 
 
 BREAKUP = KeyedRows(breakup_statement, "activity_id")
+
+
+def _breakup_of(redemption: Any, terms: SqlTerms) -> Select[Any]:
+    """One redemption's breakup rows (breakup_statement for a single page row)."""
+    credit = _activities.alias("credit")
+    return (
+        select(
+            _consumptions.c.id.label("position"),
+            _consumptions.c.points,
+            _lots.c.earned_at,
+            _lots.c.expires_at,
+            func.coalesce(credit.c.reason, _actions.c.name).label("reason"),
+        )
+        .join(_lots, _lots.c.id == _consumptions.c.lot_id)
+        .join(credit, credit.c.id == _lots.c.activity_id)
+        .outerjoin(
+            _actions,
+            and_(_actions.c.org_id == credit.c.org_id, _actions.c.action_id == credit.c.action_id),
+        )
+        .where(_consumptions.c.org_id == terms.org, _consumptions.c.activity_id == redemption.c.id)
+    )
+
+
+BREAKUP_LIST = NestedList(
+    field_name="breakup",
+    node_name="RedemptionBreakup",
+    rows=_breakup_of,
+    fields=(
+        NodeField(
+            "lot_earned_at",
+            dt.datetime,
+            NOT_EXPORTED,
+            column="earned_at",
+            present=Present.LOCAL_TIME,
+        ),
+        NodeField("points", int, NOT_EXPORTED),
+        NodeField("expires_at", dt.datetime, NOT_EXPORTED, present=Present.LOCAL_TIME),
+        NodeField("reason", str | None, NOT_EXPORTED),
+    ),
+)

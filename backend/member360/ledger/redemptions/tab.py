@@ -8,6 +8,7 @@ import datetime as dt
 from member360.history.tab import NOT_EXPORTED, Export, HistoryTab, NodeField, Present
 from member360.ledger.activity.tab import ACTIVITIES
 from member360.ledger.joins import ACTION_NAME
+from member360.ledger.redemptions.breakup import BREAKUP_LIST
 from member360.ledger.redemptions.types import RedemptionExtras
 
 POINTS_REDEMPTIONS = HistoryTab(
@@ -43,4 +44,5 @@ POINTS_REDEMPTIONS = HistoryTab(
     join=ACTION_NAME,
     extends=RedemptionExtras,
     keeps=("id",),
+    lists=(BREAKUP_LIST,),
 )
