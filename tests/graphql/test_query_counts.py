@@ -82,7 +82,6 @@ async def test_statement_count_is_flat_from_5_to_50_members(
         counts[prefix] = counter.count
     assert counts["few"] == counts["many"], counts
     # The compiled reads answer the page with one statement (the Python executor's count, one
-    # per nested list, is tests/graphql/test_n_plus_one_guard.py's); on PostgreSQL one more,
-    # the request's transaction naming its organization for row-level security
-    # (db.bind_org's set_config).
-    assert counts["many"] == 1 + (db.dialect == "postgresql"), counts
+    # per nested list, is tests/graphql/test_n_plus_one_guard.py's), which on PostgreSQL also
+    # names the organization for row-level security (no transaction of its own).
+    assert counts["many"] == 1, counts

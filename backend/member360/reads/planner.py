@@ -56,7 +56,7 @@ from sqlalchemy import (
 
 from member360.customers.queries import MAX_SEARCH
 from member360.customers.types import parse_global_id
-from member360.db import UTCDateTime, table
+from member360.db import ORG_SETTING, UTCDateTime, table
 from member360.graphql.relay import decode_text_cursor, decode_time_cursor, page_size
 from member360.history.registry import HISTORY_TABS, MEMBER_TABS
 from member360.history.tab import (
@@ -123,7 +123,7 @@ class Plan:
     def parameters(
         self, variables: VariableValues, org_id: int, zone: str, now: dt.datetime
     ) -> dict[str, Any]:
-        values: dict[str, Any] = {"org_id": org_id, "tz": zone, "now": now}
+        values: dict[str, Any] = {"org_id": org_id, "org_text": str(org_id), "tz": zone, "now": now}
         for bind in self.binders:
             values |= bind(variables)
         return values
@@ -168,7 +168,15 @@ class _Planner:
         }
         self.binders: list[Callable[[VariableValues], dict[str, Any]]] = []
         self.dialect = dialect
-        self.org = bindparam("org_id", type_=BigInteger())
+        # On PostgreSQL the statement names its organization for row-level security itself:
+        # every subquery's organization is the value set_config returned, so no table is read
+        # before the setting is made (and the request needs no transaction of its own).
+        self.tenant: Any = None
+        self.org: ColumnElement[Any] = bindparam("org_id", type_=BigInteger())
+        if dialect == "postgresql":
+            setting = func.set_config(ORG_SETTING, bindparam("org_text", type_=String()), True)
+            self.tenant = select(setting.label("org")).subquery("tenant")
+            self.org = cast(self.tenant.c.org, BigInteger())
         self.zone = bindparam("tz", type_=String())
         self.now = bindparam("now", type_=UTCDateTime())
         # Whether some value may come out as PYTHON_ONLY (then the answer is checked for it).
@@ -247,10 +255,10 @@ class _Planner:
                 pairs.append((key, self.customer_search(query_type.fields[name], nodes)))
             else:
                 raise NotPlanned(f"Query.{name}")
-        data = self.sql.obj(pairs)
-        return Plan(
-            select(self.sql.as_text(data).label("data")), self.binders, self.may_be_python_only
-        )
+        data = select(self.sql.as_text(self.sql.obj(pairs)).label("data"))
+        if self.tenant is not None:
+            data = data.select_from(self.tenant)
+        return Plan(data, self.binders, self.may_be_python_only)
 
     def customer(self, definition: GraphQLField, nodes: list[FieldNode]) -> ColumnElement[Any]:
         if "customers:read" not in self.caller.scopes:
