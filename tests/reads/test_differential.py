@@ -13,11 +13,15 @@ import httpx
 import orjson
 import pytest
 import pytest_asyncio
+from graphql import GraphQLEnumType, GraphQLObjectType, get_named_type
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from member360.app import create_app
 from member360.auth.keys import SCOPES, create_api_key
 from member360.config import Settings
 from member360.db import Database
+from member360.graphql.schema import schema
 from member360.orgs.service import OrgInfo
 from member360.reads import execute
 from tests.factories import at, event, ingest_ok, make_customer
@@ -263,3 +267,120 @@ async def test_cursors_page_through_alike(clients: dict[str, httpx.AsyncClient])
             break
         after = page["pageInfo"]["endCursor"]
     assert len(seen) == len(set(seen)) > 4
+
+
+# ------------------------------------------------------------- generated documents
+
+GRAPH = schema._schema
+
+
+def _selection(type_name: str, depth: int) -> st.SearchStrategy[str]:
+    """A random selection set on an object type: some of its fields (aliased or not, with
+    random page sizes and variants), nested objects to `depth`, sometimes inside an inline
+    fragment, sometimes with __typename."""
+    object_type = GRAPH.type_map[type_name]
+    assert isinstance(object_type, GraphQLObjectType)
+    names = sorted(
+        name
+        for name, f in object_type.fields.items()
+        if depth > 0 or not isinstance(get_named_type(f.type), GraphQLObjectType)
+    )
+
+    @st.composite
+    def build(draw: st.DrawFn) -> str:
+        chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=5, unique=True))
+        parts = []
+        for i, name in enumerate(chosen):
+            definition = object_type.fields[name]
+            alias = draw(st.sampled_from(["", f"{name}{i}: "]))
+            arguments = []
+            for arg_name, arg in definition.args.items():
+                named = get_named_type(arg.type)
+                if arg_name == "first":
+                    value = draw(st.sampled_from([None, 0, 1, 2, 3, 20]))
+                    if value is not None:
+                        arguments.append(f"first: {value}")
+                elif isinstance(named, GraphQLEnumType) and draw(st.booleans()):
+                    arguments.append(f"{arg_name}: {draw(st.sampled_from(sorted(named.values)))}")
+            argument_text = f"({', '.join(arguments)})" if arguments else ""
+            inner = get_named_type(definition.type)
+            sub = ""
+            if isinstance(inner, GraphQLObjectType):
+                sub = " { " + draw(_selection(inner.name, depth - 1)) + " }"
+            parts.append(f"{alias}{name}{argument_text}{sub}")
+        if draw(st.booleans()):
+            parts.append("__typename")
+        body = " ".join(parts)
+        wrap = draw(st.sampled_from(["plain", "inline", "typed"]))
+        if wrap == "inline":
+            return f"... {{ {body} }}"
+        if wrap == "typed":
+            return f"... on {type_name} {{ {body} }}"
+        return body
+
+    return build()
+
+
+roots = st.sampled_from(
+    [
+        'customer(customerId: "alice")',
+        'customer(customerId: "bob")',
+        'customer(email: "ALICE@example.com")',
+        'customers(search: "o", first: 3) { edges { cursor node',
+    ]
+)
+
+
+@st.composite
+def generated_documents(draw: st.DrawFn) -> str:
+    root = draw(roots)
+    selection = draw(_selection("Customer", 6))
+    if root.startswith("customers"):
+        return f"{{ {root} {{ {selection} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+    return f"{{ {root} {{ {selection} }} }}"
+
+
+GENERATED = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@GENERATED
+@given(document=generated_documents())
+async def test_generated_documents_answer_as_the_reference(
+    clients: dict[str, httpx.AsyncClient], document: str
+) -> None:
+    execute.reset()
+    reference, compiled = await _both(clients, document, {})
+    assert differences(reference, compiled) == [], document
+    if "errors" not in reference:
+        # Every field below Customer is planned for a caller with pii:read (this key).
+        assert execute.STATS["planned"] == 1, (document, dict(execute.STATS))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def clients_without_pii(
+    db: Database, org: OrgInfo, clients: dict[str, httpx.AsyncClient]
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    key = await create_api_key(db, org, [s for s in SCOPES if s != "pii:read"])
+    made = {}
+    for name, client in clients.items():
+        made[name] = httpx.AsyncClient(
+            transport=client._transport,
+            base_url="http://test",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    yield made
+    for client in made.values():
+        await client.aclose()
+
+
+@GENERATED
+@given(document=generated_documents())
+async def test_generated_documents_without_pii_answer_as_the_reference(
+    clients_without_pii: dict[str, httpx.AsyncClient], document: str
+) -> None:
+    reference, compiled = await _both(clients_without_pii, document, {})
+    assert differences(reference, compiled) == [], document

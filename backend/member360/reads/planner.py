@@ -586,6 +586,8 @@ class _Planner:
         `first` when there is a next page), as graphql/relay.py's `connection` builds it."""
         edge_type = self.object_type(get_named_type(connection_type.fields["edges"].type).name)
         pairs: list[tuple[str, ColumnElement[Any]]] = []
+        # Whether a value aggregates the page's rows (else the object is constants only).
+        reads_rows = False
         for key, field_nodes in selections:
             name = field_nodes[0].name.value
             if name == "__typename":
@@ -593,11 +595,20 @@ class _Planner:
             elif name == "edges":
                 edge = self.edge(cursor, edge_type.name, node_of, field_nodes)
                 value = self.sql.array(edge, [rows.c.rn], rows.c.rn <= first)
+                reads_rows = True
             elif name == "pageInfo":
                 value = self.page_info(rows, cursor, first, has_after, field_nodes)
+                reads_rows |= any(
+                    n[0].name.value != "__typename" and n[0].name.value != "hasPreviousPage"
+                    for _, n in self.fields(self.sub_selections(field_nodes), "PageInfo")
+                )
             else:
                 raise NotPlanned(f"{connection_type.name}.{name}")
             pairs.append((key, value))
+        if not reads_rows:
+            # Only constants (hasPreviousPage, __typename): a select over the page without an
+            # aggregate would have no row for an empty page.
+            return self.sql.obj(pairs)
         return self.sql.embed(select(self.sql.obj(pairs)).select_from(rows))
 
     def edge(
