@@ -14,8 +14,11 @@ import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+import orjson
 import pytest
 import pytest_asyncio
+from graphql import parse
+from graphql.execution.values import get_variable_values
 from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 
@@ -27,11 +30,13 @@ from member360.db import ALL_ORGS, ORG_SETTING, Database, is_tenant_table, metad
 from member360.demo_events import generate_demo_events
 from member360.exports.jobs import JobRunner, request_export
 from member360.exports.models import ExportJob
+from member360.graphql.schema import schema
 from member360.ingest.expiry import expire_all
 from member360.ingest.importer import Importer
 from member360.migrate import AppRoleError, migrate, rls_bypass
 from member360.orgs.models import EXTENDED_ATTRIBUTES
 from member360.orgs.service import OrgInfo, create_org
+from member360.reads.planner import Caller, plan
 from tests.conftest import APP_ROLE, OWNER_URLS, PG_ADMIN_DSN, pg_url
 from tests.factories import balance, earn, ingest_ok, make_customer
 
@@ -575,3 +580,27 @@ async def test_under_an_owner_that_is_no_superuser_lookups_and_sweeps_still_work
         await admin.execute(f'DROP ROLE IF EXISTS "{member_role}"')
         await admin.execute(f'DROP ROLE IF EXISTS "{owner_role}"')
         await admin.close()
+
+
+async def test_a_compiled_read_sees_only_the_organization_it_names(
+    pg: Database, two_orgs: tuple[OrgInfo, OrgInfo]
+) -> None:
+    """The compiled statement (member360.reads) binds its organization for row-level security
+    itself: bound to A it finds A's members; told to filter on A but bound to B, row-level
+    security leaves it nothing, whatever its own conditions say."""
+    a, b = two_orgs
+    document = parse('{ customers(search: "a", first: 5) { edges { node { customerId } } } }')
+    variables = get_variable_values(schema._schema, (), {})
+    caller = Caller(pii=True, scopes=frozenset(SCOPES))
+    chosen = plan(schema._schema, document, None, variables, "postgresql", caller)
+    now = dt.datetime.now(dt.UTC)
+
+    async def members(org_id: int, named: int) -> list[object]:
+        values = chosen.parameters(variables, org_id, "UTC", now) | {"org_text": str(named)}
+        async with pg.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            data = (await autocommit.execute(chosen.statement, values)).scalar_one()
+        return list(orjson.loads(data)["customers"]["edges"])
+
+    assert await members(a.id, a.id)
+    assert await members(a.id, b.id) == []

@@ -169,14 +169,15 @@ class _Planner:
         self.binders: list[Callable[[VariableValues], dict[str, Any]]] = []
         self.dialect = dialect
         # On PostgreSQL the statement names its organization for row-level security itself:
-        # every subquery's organization is the value set_config returned, so no table is read
-        # before the setting is made (and the request needs no transaction of its own).
+        # its one FROM item is the row set_config returns, and every table is read by the
+        # subqueries of its select list, which run once that row exists. (Referring to the
+        # setting's value inside them would bind it too, but costs their index conditions.)
+        # The organization is also bound in every subquery, for the tenancy in depth.
         self.tenant: Any = None
         self.org: ColumnElement[Any] = bindparam("org_id", type_=BigInteger())
         if dialect == "postgresql":
             setting = func.set_config(ORG_SETTING, bindparam("org_text", type_=String()), True)
             self.tenant = select(setting.label("org")).subquery("tenant")
-            self.org = cast(self.tenant.c.org, BigInteger())
         self.zone = bindparam("tz", type_=String())
         self.now = bindparam("now", type_=UTCDateTime())
         # Whether some value may come out as PYTHON_ONLY (then the answer is checked for it).
