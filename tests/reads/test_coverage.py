@@ -36,7 +36,6 @@ EVERY_SCOPE = Caller(
 
 # Operation -> what the planner says of it. Each is the next slice of the compiled reads.
 NOT_PLANNED_YET: dict[str, str] = {
-    "Organization": "Query.me",
     "ExportJobs": "Query.exportJobs",
     "ExportJob": "Query.exportJob",
     "InteractionReport": "Query.interactionReport",

@@ -24,7 +24,7 @@ from member360.db import Database
 from member360.graphql.schema import schema
 from member360.orgs.service import OrgInfo
 from member360.reads import execute
-from tests.factories import at, event, ingest_ok, make_customer
+from tests.factories import at, earn, event, ingest_ok, make_customer
 from tests.graphql.test_customer_history import CUSTOMER_PAGE, seed_full_history
 
 ACTIVITY = """
@@ -102,7 +102,22 @@ query Events($id: String!) {
 }
 """
 
+ORGANIZATION = """
+query Organization {
+  me { kind email scopes role __typename organization { slug name } }
+  organization {
+    slug name timeZone __typename
+    features { hierarchy surveys extendedAttributes }
+    actions { id name }
+    stores { storeId name region storeType }
+    campaigns { campaignId name }
+    sources
+  }
+}
+"""
+
 PLANNED = [
+    (ORGANIZATION, {}),
     (CUSTOMER_PAGE, {"customerId": "alice"}),
     (CUSTOMER_PAGE, {"customerId": "bob"}),
     (TILL_CODES, {"id": "alice"}),
@@ -132,6 +147,9 @@ async def clients(db: Database, org: OrgInfo) -> AsyncIterator[dict[str, httpx.A
     await ingest_ok(
         db,
         org,
+        event("store.upserted", storeId="S2", name="Koramangala", region="Bengaluru"),
+        event("store.upserted", storeId="S1", name="Bandra West", storeType="Mall"),
+        earn("bob", 5, when=at(19), source="APP"),
         *(
             event(
                 "event.tracked",

@@ -103,7 +103,9 @@ async def answer(execution_context: Any) -> bytes | None:
         principal = context.principal
         caller = Caller(pii=context.pii, scopes=frozenset(principal.scopes))
         chosen = _plan_for(ctx, variables, caller, context.loaders.dialect)
-        parameters = chosen.parameters(variables, context.org_id, principal.org.tz.key, context.now)
+        parameters = chosen.parameters(
+            variables, context.org_id, principal.org.tz.key, context.now, principal
+        )
     except NotPlanned as why:
         STATS["fallback"] += 1
         log.debug("read not planned: %s", why)

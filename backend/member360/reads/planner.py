@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -37,7 +38,11 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import (
+    JSON as JSON_TEXT,
+)
+from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -99,6 +104,22 @@ LISTS: dict[tuple[str, str], NestedList] = {
     if isinstance(t, ListTab) and t.items is not None
 }
 LOOKUPS = ("id", "customerId", "externalId", "mobile", "email")
+# Organization's catalog lists: field -> (table, node type, order, GraphQL field -> column).
+CATALOGS: dict[str, tuple[str, str, str, dict[str, str]]] = {
+    "actions": ("actions", "Action", "action_id", {"id": "action_id", "name": "name"}),
+    "stores": (
+        "stores",
+        "Store",
+        "store_id",
+        {"storeId": "store_id", "name": "name", "region": "region", "storeType": "store_type"},
+    ),
+    "campaigns": (
+        "campaigns",
+        "Campaign",
+        "campaign_id",
+        {"campaignId": "campaign_id", "name": "name"},
+    ),
+}
 
 
 class NotPlanned(Exception):
@@ -119,13 +140,22 @@ class Plan:
     binders: list[Callable[[VariableValues], dict[str, Any]]] = field(default_factory=list)
     # Some value may be PYTHON_ONLY: an answer holding one goes to the Python executor.
     may_be_python_only: bool = False
+    # Values of the caller itself (`me`, the organization's settings): (principal) -> values.
+    callers: list[Callable[[Any], dict[str, Any]]] = field(default_factory=list)
 
     def parameters(
-        self, variables: VariableValues, org_id: int, zone: str, now: dt.datetime
+        self,
+        variables: VariableValues,
+        org_id: int,
+        zone: str,
+        now: dt.datetime,
+        principal: Any = None,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {"org_id": org_id, "org_text": str(org_id), "tz": zone, "now": now}
         for bind in self.binders:
             values |= bind(variables)
+        for of_caller in self.callers:
+            values |= of_caller(principal)
         return values
 
 
@@ -167,6 +197,7 @@ class _Planner:
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
         self.binders: list[Callable[[VariableValues], dict[str, Any]]] = []
+        self.callers: list[Callable[[Any], dict[str, Any]]] = []
         self.dialect = dialect
         # On PostgreSQL the statement names its organization for row-level security itself:
         # its one FROM item is the row set_config returns, and every table is read by the
@@ -254,12 +285,16 @@ class _Planner:
                 pairs.append((key, self.customer(query_type.fields[name], nodes)))
             elif name == "customers":
                 pairs.append((key, self.customer_search(query_type.fields[name], nodes)))
+            elif name == "me":
+                pairs.append((key, self.viewer(nodes)))
+            elif name == "organization":
+                pairs.append((key, self.organization(nodes)))
             else:
                 raise NotPlanned(f"Query.{name}")
         data = select(self.sql.as_text(self.sql.obj(pairs)).label("data"))
         if self.tenant is not None:
             data = data.select_from(self.tenant)
-        return Plan(data, self.binders, self.may_be_python_only)
+        return Plan(data, self.binders, self.may_be_python_only, self.callers)
 
     def customer(self, definition: GraphQLField, nodes: list[FieldNode]) -> ColumnElement[Any]:
         if "customers:read" not in self.caller.scopes:
@@ -417,6 +452,130 @@ class _Planner:
         if join is not None:
             rows_select = join.add(rows_select, numbered)
         return rows_select.order_by(numbered.c.rn).subquery(self.name("rows"))
+
+    # -- the caller and its organization (orgs/types.py)
+
+    def of_caller(self, prefix: str, value_of: Callable[[Any], Any], kind: str = "json") -> Any:
+        """A value of the request's principal, bound per request: text, a boolean, or a JSON
+        document (lists)."""
+        name = self.name(prefix)
+        self.callers.append(lambda principal: {name: value_of(principal)})
+        if kind == "text":
+            return bindparam(name, type_=String())
+        if kind == "bool":
+            return self.sql.boolean(bindparam(name, type_=Boolean()))
+        document = bindparam(name, type_=String())
+        return cast(document, JSON_TEXT) if self.sql.postgres else func.json(document)
+
+    def viewer(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
+        """Query.me, as graphql/schema.py's `me` builds it from the principal."""
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, field_nodes in self.fields(self.sub_selections(nodes), "Viewer"):
+            name = field_nodes[0].name.value
+            value: ColumnElement[Any]
+            if name == "__typename":
+                value = _literal_name("Viewer")
+            elif name == "organization":
+                value = self.organization(field_nodes)
+            elif name == "scopes":
+                value = self.of_caller("scopes", lambda p: orjson.dumps(sorted(p.scopes)).decode())
+            elif name == "kind":
+                value = self.of_caller(
+                    "kind", lambda p: "USER" if p.user_email else "API_KEY", "text"
+                )
+            elif name == "email":
+                value = self.of_caller("email", lambda p: p.user_email, "text")
+            elif name == "role":
+                value = self.of_caller("role", lambda p: p.role, "text")
+            else:
+                raise NotPlanned(f"Viewer.{name}")
+            pairs.append((key, value))
+        return self.sql.obj(pairs)
+
+    def organization(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
+        """Query.organization (orgs/types.py): its settings from the principal, its catalogs
+        from the tables."""
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, field_nodes in self.fields(self.sub_selections(nodes), "Organization"):
+            name = field_nodes[0].name.value
+            value: ColumnElement[Any]
+            if name == "__typename":
+                value = _literal_name("Organization")
+            elif name == "slug":
+                value = self.of_caller("slug", lambda p: p.org.slug, "text")
+            elif name == "name":
+                value = self.of_caller("org_name", lambda p: p.org.name, "text")
+            elif name == "timeZone":
+                value = self.of_caller("time_zone", lambda p: p.org.time_zone, "text")
+            elif name == "features":
+                value = self.features(field_nodes)
+            elif name in CATALOGS:
+                value = self.catalog(name, field_nodes)
+            elif name == "sources":
+                if "reports:read" not in self.caller.scopes:
+                    raise NotPlanned("Organization.sources without reports:read")
+                value = self.sources()
+            else:
+                raise NotPlanned(f"Organization.{name}")
+            pairs.append((key, value))
+        return self.sql.obj(pairs)
+
+    def features(self, nodes: list[FieldNode]) -> ColumnElement[Any]:
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, field_nodes in self.fields(self.sub_selections(nodes), "Features"):
+            name = field_nodes[0].name.value
+            value: ColumnElement[Any]
+            if name == "__typename":
+                value = _literal_name("Features")
+            elif name == "hierarchy":
+                value = self.of_caller("hierarchy", lambda p: p.org.hierarchy, "bool")
+            elif name == "surveys":
+                value = self.of_caller("surveys", lambda p: p.org.surveys, "bool")
+            elif name == "extendedAttributes":
+                value = self.of_caller(
+                    "attributes", lambda p: orjson.dumps(list(p.org.extended_attributes)).decode()
+                )
+            else:
+                raise NotPlanned(f"Features.{name}")
+            pairs.append((key, value))
+        return self.sql.obj(pairs)
+
+    def catalog(self, field_name: str, nodes: list[FieldNode]) -> ColumnElement[Any]:
+        """actions, stores, campaigns: the organization's rows, in their id's order."""
+        table_name, node_name, order, columns = CATALOGS[field_name]
+        t = table(table_name).alias(self.name(table_name))
+        items = (
+            select(t).where(t.c.org_id == self.org).order_by(t.c[order]).subquery(self.name("c"))
+        )
+        pairs: list[tuple[str, ColumnElement[Any]]] = []
+        for key, field_nodes in self.fields(self.sub_selections(nodes), node_name):
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                pairs.append((key, _literal_name(node_name)))
+            elif name in columns:
+                pairs.append((key, items.c[columns[name]]))
+            else:
+                raise NotPlanned(f"{node_name}.{name}")
+        element = self.sql.obj(pairs)
+        return self.sql.embed(select(self.sql.array(element, [items.c[order]])).select_from(items))
+
+    def sources(self) -> ColumnElement[Any]:
+        """Organization.sources: orgs/types.py's SOURCES (a loose index scan), as a JSON list."""
+        activities = table("points_activities")
+        first = activities.alias(self.name("first_source"))
+        after = activities.alias(self.name("next_source"))
+        anchor = select(func.min(first.c.source).label("source")).where(first.c.org_id == self.org)
+        walk = anchor.cte(self.name("sources"), recursive=True)
+        step = (
+            select(func.min(after.c.source))
+            .where(after.c.org_id == self.org, after.c.source > walk.c.source)
+            .scalar_subquery()
+        )
+        walk = walk.union_all(select(step).where(walk.c.source.is_not(None)))
+        found = select(walk.c.source).where(walk.c.source.is_not(None)).subquery(self.name("s"))
+        return self.sql.embed(
+            select(self.sql.array(found.c.source, [found.c.source])).select_from(found)
+        )
 
     def object_type(self, name: str) -> GraphQLObjectType:
         found = self.schema.type_map[name]
