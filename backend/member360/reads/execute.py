@@ -14,15 +14,18 @@ from collections import Counter, OrderedDict
 from typing import Any
 
 import orjson
-from graphql import OperationDefinitionNode
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode
 from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
 
-from member360.reads.planner import Caller, NotPlanned, Plan, plan
+from member360.graphql.access import PII_SCOPE
+from member360.graphql.errors import forbidden
+from member360.reads.planner import REFUSED, Caller, NotPlanned, Plan, plan
 from member360.reads.sql import JsonSql
 
 log = logging.getLogger("member360.reads")
+# REFUSED as both databases write it in JSON (control characters escaped).
+REFUSED_JSON = orjson.dumps(REFUSED)[1:-1]
 
 # planned / fallback requests since the process started (and each fallback's reason).
 STATS: Counter[str] = Counter()
@@ -89,8 +92,33 @@ async def _run(context: Any, chosen: Plan, parameters: dict[str, Any]) -> Any:
         return (await autocommit.execute(chosen.statement, parameters)).all()
 
 
-async def answer(execution_context: Any) -> bytes | None:
-    """The `data` JSON of a planned request, or None: the reference executor answers."""
+def _with_refusals(chosen: Plan, answer: bytes) -> ExecutionResult:
+    """The answer with each refused personal field's marker replaced by null and its FORBIDDEN
+    error added at its path, as graphql/access.py's resolvers answer (the one case where the
+    database's JSON is parsed here: errors have to be merged into it)."""
+    data = orjson.loads(answer)
+    errors: list[GraphQLError] = []
+
+    def walk(value: Any, path: list[str | int]) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, [*path, k]) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, [*path, i]) for i, v in enumerate(value)]
+        if isinstance(value, str) and value.startswith(REFUSED):
+            refusal = chosen.refusals[int(value[len(REFUSED) : -1])]
+            message = f"{refusal.label} is personal data: reading it needs the {PII_SCOPE} scope"
+            coded = forbidden(message, scope=PII_SCOPE)
+            errors.append(
+                GraphQLError(message, [refusal.node], path=path, extensions=coded.extensions)
+            )
+            return None
+        return value
+
+    return ExecutionResult(data=walk(data, []), errors=errors or None)
+
+
+async def answer(execution_context: Any) -> ExecutionResult | None:
+    """The answer of a planned request, or None: the reference executor answers."""
     ctx = execution_context
     context = ctx.context
     if context is None or ctx.graphql_document is None or ctx.query is None:
@@ -127,7 +155,11 @@ async def answer(execution_context: Any) -> bytes | None:
         log.debug("read not planned: a value only Python states exactly")
         return None
     STATS["planned"] += 1
-    return answer_bytes
+    if chosen.refusals and REFUSED_JSON in answer_bytes:
+        return _with_refusals(chosen, answer_bytes)
+    # The bytes go out as the database wrote them: orjson embeds a Fragment.
+    fragment: Any = orjson.Fragment(answer_bytes)
+    return ExecutionResult(data=fragment, errors=None)
 
 
 class CompiledReads(SchemaExtension):
@@ -136,11 +168,9 @@ class CompiledReads(SchemaExtension):
     async def on_execute(self) -> Any:  # type: ignore[override]
         ctx = self.execution_context
         if ctx.result is None:
-            data = await answer(ctx)
-            if data is not None:
-                # The bytes go out as the database wrote them: orjson embeds a Fragment.
-                fragment: Any = orjson.Fragment(data)
-                ctx.result = ExecutionResult(data=fragment, errors=None)
+            result = await answer(ctx)
+            if result is not None:
+                ctx.result = result
         yield
 
 

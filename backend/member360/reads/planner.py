@@ -134,6 +134,16 @@ class Caller:
     scopes: frozenset[str]
 
 
+# The marker of a refused personal field in the statement's JSON: REFUSED, its number, \x1f.
+REFUSED = "\x1fm360:refused:"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    label: str  # "Customer.email"
+    node: FieldNode  # where the field stands in the document (the error's location)
+
+
 @dataclass
 class Plan:
     statement: Select[Any]  # one row, one column: the `data` object as JSON text
@@ -142,6 +152,8 @@ class Plan:
     may_be_python_only: bool = False
     # Values of the caller itself (`me`, the organization's settings): (principal) -> values.
     callers: list[Callable[[Any], dict[str, Any]]] = field(default_factory=list)
+    # Personal fields the caller may not read, by the number their marker carries.
+    refusals: list[Refusal] = field(default_factory=list)
 
     def parameters(
         self,
@@ -198,6 +210,7 @@ class _Planner:
         }
         self.binders: list[Callable[[VariableValues], dict[str, Any]]] = []
         self.callers: list[Callable[[Any], dict[str, Any]]] = []
+        self.refusals: list[Refusal] = []
         self.dialect = dialect
         # On PostgreSQL the statement names its organization for row-level security itself:
         # its one FROM item is the row set_config returns, and every table is read by the
@@ -294,7 +307,7 @@ class _Planner:
         data = select(self.sql.as_text(self.sql.obj(pairs)).label("data"))
         if self.tenant is not None:
             data = data.select_from(self.tenant)
-        return Plan(data, self.binders, self.may_be_python_only, self.callers)
+        return Plan(data, self.binders, self.may_be_python_only, self.callers, self.refusals)
 
     def customer(self, definition: GraphQLField, nodes: list[FieldNode]) -> ColumnElement[Any]:
         if "customers:read" not in self.caller.scopes:
@@ -452,6 +465,13 @@ class _Planner:
         if join is not None:
             rows_select = join.add(rows_select, numbered)
         return rows_select.order_by(numbered.c.rn).subquery(self.name("rows"))
+
+    def refused(self, label: str, node: FieldNode) -> ColumnElement[Any]:
+        """A personal field the caller may not read: null with graphql/access.py's FORBIDDEN
+        error at its path. The statement writes a marker naming the refusal; the executor
+        replaces each with null and adds the error where it stands (reads/execute.py)."""
+        self.refusals.append(Refusal(label, node))
+        return literal(f"{REFUSED}{len(self.refusals) - 1}\x1f", String())
 
     # -- the caller and its organization (orgs/types.py)
 
@@ -614,9 +634,10 @@ class _Planner:
                 elif name in CUSTOMER_BOOLEANS:
                     value = self.sql.boolean(value)
             elif name in CUSTOMER_PERSONAL:
-                if not self.caller.pii:
-                    raise NotPlanned(f"Customer.{name} without pii:read")
-                value = member.c[CUSTOMER_PERSONAL[name]]
+                if self.caller.pii:
+                    value = member.c[CUSTOMER_PERSONAL[name]]
+                else:
+                    value = self.refused(f"Customer.{name}", nodes[0])
             elif name in TAB_GROUPS:
                 assert definition is not None
                 group = get_named_type(definition.type).name
@@ -844,8 +865,18 @@ class _Planner:
         )
 
     def node_value(self, rows: Any, declared: NodeField) -> ColumnElement[Any]:
-        if (declared.personal or declared.withheld_when is not None) and not self.caller.pii:
+        if declared.personal and not self.caller.pii:
             raise NotPlanned(f"{declared.name}: personal data without pii:read")
+        shown = self._node_value(rows, declared)
+        rule = declared.withheld_when
+        if rule is None or self.caller.pii:
+            return shown
+        # Personal on some rows only (identifier values): those read `shown_as`, no error.
+        return case(
+            (rows.c[rule.column].in_(sorted(rule.values)), literal(rule.shown_as)), else_=shown
+        )
+
+    def _node_value(self, rows: Any, declared: NodeField) -> ColumnElement[Any]:
         value: ColumnElement[Any]
         if declared.derived is not None:
             if declared.sql_rule is None:
