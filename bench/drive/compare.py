@@ -12,7 +12,7 @@ otherwise the organization and its members are read from the database) it:
 
 1. applies bench/postgraphile/schema.sql (PostGraphile's computed columns, in their own schema
    postgraphile_bench, never in the app's migrations);
-2. serves Member360 (uvicorn, one worker, as `bench.drive.run` does), the floor
+2. serves Member360 (uvicorn, one worker, as `bench.drive.run` does, rate limits off), the floor
    (`bench.drive.floor`, same server stack) and PostGraphile (`node bench/postgraphile/server.mjs`,
    one Node process, a pool of 20 connections);
 3. checks, for random members and search terms, that the floor answers exactly what Member360
@@ -142,6 +142,16 @@ def apply_schema(url: str) -> None:
             await conn.close()
 
     asyncio.run(go())
+
+
+def member360_server(url: str, port: int) -> Server:
+    """Member360 as `bench.drive.run` serves it, without its rate limits: one key at 1,000+
+    req/s passes the per-key limit (6,000 a minute) within seconds, and the 429s that follow
+    would be timed as fast answers. PostGraphile and the floor have no limiter either."""
+    server = app_server(url, port)
+    for limit in ("REQUESTS_PER_MINUTE", "ORG_REQUESTS_PER_MINUTE"):
+        server.env[f"M360_RATE_LIMIT_{limit}"] = "0"  # 0 disables the limit
+    return server
 
 
 def postgraphile_server(url: str, port: int, pool: int) -> Server:
@@ -376,7 +386,7 @@ def main(argv: list[str] | None = None) -> None:
     key = create_key(sqlalchemy_url(data.url), data.org_slug)
     plan = reads(data, key)
     makers = {
-        "graphql": lambda: app_server(sqlalchemy_url(data.url), args.app_port),
+        "graphql": lambda: member360_server(sqlalchemy_url(data.url), args.app_port),
         "floor": lambda: floor_server(data.url, args.floor_port),
         "postgraphile": lambda: postgraphile_server(data.url, args.postgraphile_port, args.pool),
     }
