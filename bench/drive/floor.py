@@ -1,10 +1,12 @@
-"""The raw floor: the benchmark's two reads without GraphQL, each one SQL statement.
+"""The raw floor: the benchmark's reads without GraphQL, each one SQL statement.
 
 A plain Starlette app on the same server stack as the API (uvicorn, one worker). Each endpoint
 takes the same POST body as /graphql (only `variables` is read), fetches the same rows with one
 statement and returns the same JSON shape, built by the database (PostgreSQL: json_build_object
 / json_agg over asyncpg; SQLite: json_object / json_group_array over aiosqlite). No
 authentication, no ORM, no Python per row: the least any implementation can do for these reads.
+Routes: /customer-page (CUSTOMER_PAGE), /member-activity (MEMBER_ACTIVITY), /customer-list
+(CUSTOMER_LIST), the documents of bench/drive/queries.py.
 
     M360_FLOOR_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/m360_bench \\
         .venv/bin/uvicorn --factory bench.drive.floor:create_app --port 8012 --workers 1
@@ -143,6 +145,52 @@ def _activity_node(d: Dialect, r: str = "r") -> str:
 NEWEST = "r.occurred_at DESC, r.id DESC"
 
 
+def _activity_page(d: Dialect) -> str:
+    """The first 20 activities with cursors and pageInfo, over the CTE `act` (21 rows: the 20
+    and whether there is more)."""
+    first20 = "SELECT * FROM act ORDER BY occurred_at DESC, id DESC LIMIT 20"
+    return d.obj(
+        (
+            "edges",
+            _edges(
+                d,
+                first20,
+                _activity_node(d),
+                NEWEST,
+                cursor=d.time_cursor("r.occurred_at", "r.id"),
+            ),
+        ),
+        (
+            "pageInfo",
+            d.obj(
+                ("hasNextPage", d.flag("(SELECT count(*) FROM act) > 20")),
+                (
+                    "endCursor",
+                    f"(SELECT {d.time_cursor('z.occurred_at', 'z.id')} FROM ({first20}) z"
+                    " ORDER BY z.occurred_at, z.id LIMIT 1)",
+                ),
+            ),
+        ),
+    )
+
+
+def _member(d: Dialect) -> str:
+    """The member the customer id `value` names, looked up in the API's order."""
+    return (
+        f"SELECT * FROM customers WHERE org_id = {d.p('org')} AND customer_id = {d.p('value')} "
+        "ORDER BY merged_into_id IS NOT NULL, id LIMIT 1"
+    )
+
+
+def _with_activity(d: Dialect, customer: str) -> str:
+    """`{"data": {"customer": …}}` for the member `c`, with its activity page's CTE `act`."""
+    found = d.sub(f"SELECT {customer} FROM c")
+    act = _activity_rows(d, "(SELECT id FROM c)", 21)
+    return f"WITH c AS ({_member(d)}), act AS ({act}) SELECT " + d.obj(
+        ("data", d.obj(("customer", found)))
+    )
+
+
 def customer_page_sql(d: Dialect) -> str:
     org, c = d.p("org"), "c.id"
 
@@ -237,31 +285,7 @@ def customer_page_sql(d: Dialect) -> str:
         ),
         NEWEST,
     )
-    # The activity page (21 rows: 20 and whether there is more) is the CTE `act`.
-    first20 = "SELECT * FROM act ORDER BY occurred_at DESC, id DESC LIMIT 20"
-    activity = d.obj(
-        (
-            "edges",
-            _edges(
-                d,
-                first20,
-                _activity_node(d),
-                NEWEST,
-                cursor=d.time_cursor("r.occurred_at", "r.id"),
-            ),
-        ),
-        (
-            "pageInfo",
-            d.obj(
-                ("hasNextPage", d.flag("(SELECT count(*) FROM act) > 20")),
-                (
-                    "endCursor",
-                    f"(SELECT {d.time_cursor('z.occurred_at', 'z.id')} FROM ({first20}) z"
-                    " ORDER BY z.occurred_at, z.id LIMIT 1)",
-                ),
-            ),
-        ),
-    )
+    activity = _activity_page(d)
     coupon_status = (
         "CASE WHEN r.redeemed_at IS NOT NULL THEN 'REDEEMED' "
         f"WHEN r.expires_at IS NOT NULL AND r.expires_at <= {d.p('now')} THEN 'EXPIRED' "
@@ -396,15 +420,20 @@ def customer_page_sql(d: Dialect) -> str:
         ("segmentHistory", wrap(segments)),
         ("identifierHistory", wrap(identifiers)),
     )
-    member = (
-        f"SELECT * FROM customers WHERE org_id = {org} AND customer_id = {d.p('value')} "
-        "ORDER BY merged_into_id IS NOT NULL, id LIMIT 1"
+    return _with_activity(d, customer)
+
+
+def member_activity_sql(d: Dialect) -> str:
+    """MEMBER_ACTIVITY: the member's profile fields and its activity page, nothing else."""
+    customer = d.obj(
+        ("id", d.b64("'Customer:' || c.id")),
+        ("customerId", "c.customer_id"),
+        ("name", "c.name"),
+        ("tier", "c.tier"),
+        ("pointsBalance", "c.points_balance"),
+        ("points", d.obj(("activity", _activity_page(d)))),
     )
-    found = d.sub(f"SELECT {customer} FROM c")
-    act = _activity_rows(d, "(SELECT id FROM c)", 21)
-    return f"WITH c AS ({member}), act AS ({act}) SELECT " + d.obj(
-        ("data", d.obj(("customer", found)))
-    )
+    return _with_activity(d, customer)
 
 
 def customer_list_sql(d: Dialect) -> str:
@@ -482,6 +511,7 @@ class Backend:
     async def open(self) -> None: ...
     async def close(self) -> None: ...
     async def page(self, customer_id: str) -> str: ...
+    async def activity(self, customer_id: str) -> str: ...
     async def list(self, search: str) -> str: ...
 
 
@@ -491,6 +521,7 @@ class Postgres(Backend):
         self.slug = slug
         d = Dialect("postgresql")
         self.page_sql, self.list_sql = customer_page_sql(d), customer_list_sql(d)
+        self.activity_sql = member_activity_sql(d)
 
     async def open(self) -> None:
         import asyncpg
@@ -514,6 +545,9 @@ class Postgres(Backend):
     async def page(self, customer_id: str) -> str:
         now = dt.datetime.now(dt.UTC)
         return str(await self.pool.fetchval(self.page_sql, self.org_id, customer_id, now))
+
+    async def activity(self, customer_id: str) -> str:
+        return str(await self.pool.fetchval(self.activity_sql, self.org_id, customer_id))
 
     async def list(self, search: str) -> str:
         return str(await self.pool.fetchval(self.list_sql, self.org_id, search))
@@ -545,6 +579,7 @@ class Sqlite(Backend):
         offset = dt.datetime.now(ZoneInfo(row[1])).strftime("%z")
         d = Dialect("sqlite", offset=f"{offset[:3]}:{offset[3:]}")
         self.page_sql, self.list_sql = customer_page_sql(d), customer_list_sql(d)
+        self.activity_sql = member_activity_sql(d)
 
     async def close(self) -> None:
         while not self.conns.empty():
@@ -565,6 +600,9 @@ class Sqlite(Backend):
             self.page_sql, {"org": self.org_id, "value": customer_id, "now": now}
         )
 
+    async def activity(self, customer_id: str) -> str:
+        return await self._one(self.activity_sql, {"org": self.org_id, "value": customer_id})
+
     async def list(self, search: str) -> str:
         return await self._one(self.list_sql, {"org": self.org_id, "value": search})
 
@@ -581,6 +619,10 @@ def create_app() -> Starlette:
     async def page(request: Request) -> Response:
         customer_id = (await variables(request))["customerId"]
         return Response(await backend.page(customer_id), media_type="application/json")
+
+    async def activity(request: Request) -> Response:
+        customer_id = (await variables(request))["customerId"]
+        return Response(await backend.activity(customer_id), media_type="application/json")
 
     async def listing(request: Request) -> Response:
         search = (await variables(request))["search"]
@@ -600,6 +642,7 @@ def create_app() -> Starlette:
     return Starlette(
         routes=[
             Route("/customer-page", page, methods=["POST"]),
+            Route("/member-activity", activity, methods=["POST"]),
             Route("/customer-list", listing, methods=["POST"]),
             Route("/livez", livez),
         ],

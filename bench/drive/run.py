@@ -350,7 +350,22 @@ def wrk(
     url: str, kind: str, manifest: Manifest, key: str, args: argparse.Namespace, seconds: int
 ) -> dict[str, Any]:
     document, variable, _ = SCENARIOS[kind]
-    doc_file = RESULTS / f"{kind}.graphql"
+    return wrk_post(url, document, variable, _picker(kind, manifest), key, args, seconds, kind)
+
+
+def wrk_post(
+    url: str,
+    document: str,
+    variable: str,
+    pick: str,
+    key: str,
+    args: argparse.Namespace,
+    seconds: int,
+    name: str,
+) -> dict[str, Any]:
+    """wrk with bench/wrk/post.lua for `seconds`: `document` with `variable` set per request
+    from `pick` (see the script); the document is written to bench/results/NAME.graphql."""
+    doc_file = RESULTS / f"{name}.graphql"
     doc_file.write_text(document)
     cmd = [
         "wrk",
@@ -365,7 +380,7 @@ def wrk(
         "--",
         str(doc_file),
         variable,
-        _picker(kind, manifest),
+        pick,
         key,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
