@@ -1,4 +1,4 @@
-"""Member360, the raw floor and PostGraphile v5 side by side on the same two reads, in one run.
+"""Member360, the raw floor and PostGraphile v5 side by side on the same reads, in one run.
 
     cd bench/postgraphile && npm ci && cd -          # once: PostGraphile and its plugins
     python -m bench.drive.compare                    # 10 s per target and read
@@ -7,6 +7,7 @@
 The reads are bench/drive/queries.py MEMBER_ACTIVITY (one member and its 20 newest activities)
 and CUSTOMER_LIST (50 members matching a name, each with 10 activities, transactions and
 communications); bench/drive/postgraphile.py holds the same reads for PostGraphile's schema.
+CUSTOMER_PAGE (the whole customer page) runs against Member360 and the floor only.
 On the generated PostgreSQL data set (`bench.data.generate`; the manifest is used if present,
 otherwise the organization and its members are read from the database) it:
 
@@ -67,7 +68,11 @@ from bench.drive.run import (
 )
 
 PROJECT = BENCH / "postgraphile"
-TITLES = {"member": "member activity (1 x 20)", "list": "member list (50 x 3 x 10)"}
+TITLES = {
+    "member": "member activity (1 x 20)",
+    "list": "member list (50 x 3 x 10)",
+    "page": "customer page (every tab)",
+}
 TARGETS = ("graphql", "floor", "postgraphile")
 
 
@@ -197,11 +202,17 @@ def reads(data: DataSet, key: str) -> dict[str, dict[str, Read]]:
             "floor": Read("/customer-list", queries.CUSTOMER_LIST, "search", ""),
             "postgraphile": Read("/graphql", postgraphile.customer_list(data.org_id), "search", ""),
         },
+        # The full customer page (16 connections, breakups, the expiry schedule): Member360
+        # and the floor only; PostGraphile is compared on the two reads above.
+        "page": {
+            "graphql": Read("/graphql", queries.CUSTOMER_PAGE, "customerId", key),
+            "floor": Read("/customer-page", queries.CUSTOMER_PAGE, "customerId", ""),
+        },
     }
 
 
 def _pick(kind: str, data: DataSet) -> str:
-    if kind == "member":
+    if kind in ("member", "page"):
         return f"range:1:{data.members}:{data.customer_id_format}"
     return "list:" + ",".join(data.search_terms)
 
@@ -221,10 +232,13 @@ def same_answers(
         ("member", data.customer_id_format % rng.randint(1, data.members)) for _ in range(checks)
     ]
     cases += [("list", term) for term in rng.sample(data.search_terms, min(3, checks))]
+    cases += [("page", data.customer_id_format % rng.randint(1, data.members)) for _ in range(3)]
     checked, problems = 0, []
     for kind, value in cases:
         answers = {}
         for target, server in servers.items():
+            if target not in plan[kind]:
+                continue
             read = plan[kind][target]
             body = {"query": read.document, "variables": {read.variable: value}}
             answers[target] = _post(server.url + read.path, body, read.key or None)
@@ -238,7 +252,7 @@ def same_answers(
             found = _diff(mine, answers["floor"]["data"])
             if found:
                 problems.append(f"{kind} {value}: floor {found}")
-        if "postgraphile" in answers:
+        if "postgraphile" in answers and kind in COMPARABLE:
             ours, theirs = COMPARABLE[kind]
             expected = ours(mine)
             if not expected or (kind == "list" and not expected["members"]):
@@ -329,7 +343,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--url", default=pg_url(DEFAULT_PG_DB), help="the generated data set")
     p.add_argument("--org", default=ORG_SLUG, help="its organization's slug")
-    p.add_argument("--scenarios", default="member,list", help="member,list")
+    p.add_argument("--scenarios", default="member,list,page", help="member,list,page")
     p.add_argument("--targets", default=",".join(TARGETS), help=",".join(TARGETS))
     p.add_argument("--duration", type=int, default=10, help="seconds per target and read")
     p.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each")
@@ -403,6 +417,8 @@ def main(argv: list[str] | None = None) -> None:
         for kind in args.scenarios:
             results[kind] = {}
             for target, server in servers.items():
+                if target not in plan[kind]:
+                    continue
                 echo(f"wrk {kind} -> {target} ({args.duration} s) …")
                 results[kind][target] = measure(
                     server, plan[kind][target], kind, target, data, args

@@ -3,6 +3,7 @@ of the GraphQL layer's own cost on the generated PostgreSQL data set, with the P
 (the reference) and the compiled reads side by side, alternating, in one run.
 
     .venv/bin/python -m bench.drive.inprocess_page --what member --requests 400 --concurrency 8
+    .venv/bin/python -m bench.drive.inprocess_page --sqlite bench/datasets/bench.db --what page
 
 `--members` is the data set's size (random members CUST-0000001 … CUST-<members>). API CPU is
 this process's CPU per request: the client's share (httpx) is in it too.
@@ -15,10 +16,11 @@ import asyncio
 import random
 import statistics
 import time
+from pathlib import Path
 
 import httpx
 
-from bench.common import DEFAULT_PG_DB, ORG_SLUG, pg_url, sqlalchemy_url
+from bench.common import DEFAULT_PG_DB, ORG_SLUG, pg_url, sqlalchemy_url, sqlite_url
 from bench.drive.queries import CUSTOMER_LIST, CUSTOMER_PAGE, MEMBER_ACTIVITY
 from member360.app import create_app
 from member360.auth.keys import SCOPES, create_api_key
@@ -75,7 +77,8 @@ async def measure(
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", default=DEFAULT_PG_DB)
+    parser.add_argument("--db", default=DEFAULT_PG_DB, help="PostgreSQL database name")
+    parser.add_argument("--sqlite", type=Path, help="a SQLite data set instead (its file)")
     parser.add_argument("--what", choices=sorted(DOCUMENTS), default="page")
     parser.add_argument("--requests", type=int, default=80)
     parser.add_argument("--concurrency", type=int, default=1)
@@ -83,7 +86,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each")
     parser.add_argument("--executors", choices=["both", *EXECUTORS], default="both")
     args = parser.parse_args()
-    url = sqlalchemy_url(pg_url(args.db))
+    url = sqlite_url(args.sqlite) if args.sqlite else sqlalchemy_url(pg_url(args.db))
     db = Database(url)
     org = await get_org(db, slug=ORG_SLUG)
     key = await create_api_key(db, org, list(SCOPES))

@@ -432,3 +432,20 @@ async def test_refused_personal_fields_answer_as_the_reference(
     assert differences(reference, compiled) == []
     if "email mobile" in query:  # Customer's personal fields: each refused where it stands
         assert {e["extensions"]["code"] for e in compiled["errors"]} == {"FORBIDDEN"}
+
+
+async def test_fragments_spread_many_times_are_collected_once(
+    clients: dict[str, httpx.AsyncClient],
+) -> None:
+    # Each fragment spreads the next twice: collected naively, 2^20 field visits.
+    names = [f"F{i}" for i in range(20)]
+    fragments = [
+        f"fragment {a} on Viewer {{ ...{b} ...{b} }}"
+        for a, b in zip(names, names[1:], strict=False)
+    ]
+    fragments.append(f"fragment {names[-1]} on Viewer {{ kind scopes }}")
+    document = "{ me { ...F0 } }\n" + "\n".join(fragments)
+    execute.reset()
+    reference, compiled = await _both(clients, document, {})
+    assert differences(reference, compiled) == []
+    assert execute.STATS["planned"] == 1 or "errors" in reference

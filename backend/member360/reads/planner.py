@@ -245,13 +245,19 @@ class _Planner:
         """Response key -> its field nodes, in the order the answer has them (graphql-core's
         field collection, for the fragments and inline fragments on the exact type)."""
         grouped: dict[str, list[FieldNode]] = {}
+        # A fragment is spread once per collection, as the spec's CollectFields has it (and
+        # graphql-core does): without that, fragments spreading each other twice would grow
+        # the work exponentially.
+        visited: set[str] = set()
         for selection_set in selection_sets:
-            for node in self._collect(selection_set, type_name):
+            for node in self._collect(selection_set, type_name, visited):
                 key = node.alias.value if node.alias else node.name.value
                 grouped.setdefault(key, []).append(node)
         return list(grouped.items())
 
-    def _collect(self, selection_set: SelectionSetNode, type_name: str) -> Iterator[FieldNode]:
+    def _collect(
+        self, selection_set: SelectionSetNode, type_name: str, visited: set[str]
+    ) -> Iterator[FieldNode]:
         for selection in selection_set.selections:
             if selection.directives:
                 raise NotPlanned("directives (@skip, @include)")
@@ -261,14 +267,17 @@ class _Planner:
                 condition = selection.type_condition
                 if condition is not None and condition.name.value != type_name:
                     raise NotPlanned("a fragment on another type")
-                yield from self._collect(selection.selection_set, type_name)
+                yield from self._collect(selection.selection_set, type_name, visited)
             elif isinstance(selection, FragmentSpreadNode):
+                if selection.name.value in visited:
+                    continue
+                visited.add(selection.name.value)
                 fragment = self.fragments[selection.name.value]
                 if fragment.directives:
                     raise NotPlanned("directives on a fragment")
                 if fragment.type_condition.name.value != type_name:
                     raise NotPlanned("a fragment on another type")
-                yield from self._collect(fragment.selection_set, type_name)
+                yield from self._collect(fragment.selection_set, type_name, visited)
 
     @staticmethod
     def sub_selections(nodes: Sequence[FieldNode]) -> list[SelectionSetNode]:
