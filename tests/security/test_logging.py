@@ -172,7 +172,9 @@ async def test_unexpected_errors_are_logged_without_their_values(
 
     monkeypatch.setattr("member360.graphql.schema.organization_of", boom)
     key = await create_api_key(db, org, list(SCOPES))
-    async with app_client(db) as client:
+    # A resolver of the Python executor fails (the compiled reads would not call it).
+    settings = Settings(_env_file=None, compiled_reads=False)  # type: ignore[call-arg]
+    async with app_client(db, settings) as client:
         response = await client.post(
             "/graphql",
             json={"query": "{ organization { name } }"},

@@ -190,7 +190,12 @@ async def test_unexpected_errors_are_masked_and_logged(
     def boom(_: object) -> None:
         raise RuntimeError(SECRET)
 
+    async def not_compiled(_: object) -> None:
+        return None
+
     monkeypatch.setattr("member360.graphql.schema.organization_of", boom)
+    # A resolver of the Python executor fails: the compiled reads stand aside for it.
+    monkeypatch.setattr("member360.reads.execute.answer", not_compiled)
     with caplog.at_level(logging.ERROR):
         masked = await prod.gql("{ me { kind } }")
     assert masked["data"] is None

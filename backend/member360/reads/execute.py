@@ -29,7 +29,7 @@ REFUSED_JSON = orjson.dumps(REFUSED)[1:-1]
 
 # planned / fallback requests since the process started (and each fallback's reason).
 STATS: Counter[str] = Counter()
-_CACHE_SIZE = 1024
+_CACHE_SIZE = 256  # distinct (document, variables shape, caller): the SPA has ~100
 _plans: OrderedDict[Any, Plan | str] = OrderedDict()
 
 
