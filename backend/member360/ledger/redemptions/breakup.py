@@ -18,11 +18,13 @@ _lots = table("lots")
 _consumptions = table("lot_consumptions")
 
 
-@functools.cache
-def breakup_statement(dialect: str) -> Select[Any]:
+def _consumed_lots() -> Select[Any]:
+    """Each consumption with its lot and the reason the lot was earned for, in the order the
+    redemption consumed them (`position`)."""
     credit = _activities.alias("credit")
     return (
         select(
+            _consumptions.c.id.label("position"),
             _consumptions.c.activity_id,
             _consumptions.c.points,
             _lots.c.earned_at,
@@ -35,6 +37,14 @@ def breakup_statement(dialect: str) -> Select[Any]:
             _actions,
             and_(_actions.c.org_id == credit.c.org_id, _actions.c.action_id == credit.c.action_id),
         )
+    )
+
+
+@functools.cache
+def breakup_statement(dialect: str) -> Select[Any]:
+    """The breakups of a request's redemptions (`:pks`, their activity ids), for the loader."""
+    return (
+        _consumed_lots()
         .where(
             _consumptions.c.org_id == bindparam("org_id"),
             member_in(_consumptions.c.activity_id, dialect),
@@ -47,23 +57,9 @@ BREAKUP = KeyedRows(breakup_statement, "activity_id")
 
 
 def _breakup_of(redemption: Any, terms: SqlTerms) -> Select[Any]:
-    """One redemption's breakup rows (breakup_statement for a single page row)."""
-    credit = _activities.alias("credit")
-    return (
-        select(
-            _consumptions.c.id.label("position"),
-            _consumptions.c.points,
-            _lots.c.earned_at,
-            _lots.c.expires_at,
-            func.coalesce(credit.c.reason, _actions.c.name).label("reason"),
-        )
-        .join(_lots, _lots.c.id == _consumptions.c.lot_id)
-        .join(credit, credit.c.id == _lots.c.activity_id)
-        .outerjoin(
-            _actions,
-            and_(_actions.c.org_id == credit.c.org_id, _actions.c.action_id == credit.c.action_id),
-        )
-        .where(_consumptions.c.org_id == terms.org, _consumptions.c.activity_id == redemption.c.id)
+    """One redemption's breakup, for the compiled reads (inside its page row)."""
+    return _consumed_lots().where(
+        _consumptions.c.org_id == terms.org, _consumptions.c.activity_id == redemption.c.id
     )
 
 
