@@ -449,3 +449,17 @@ async def test_fragments_spread_many_times_are_collected_once(
     reference, compiled = await _both(clients, document, {})
     assert differences(reference, compiled) == []
     assert execute.STATS["planned"] == 1 or "errors" in reference
+
+
+async def test_a_planner_bug_costs_no_answer(
+    clients: dict[str, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("a planner bug")
+
+    monkeypatch.setattr("member360.reads.execute.plan", broken)
+    execute.reset()
+    document = '{ customer(customerId: "alice") { customerId tier } }'
+    reference, compiled = await _both(clients, document, {})
+    assert compiled == reference and "errors" not in compiled
+    assert execute.STATS["failed"] == 1 and execute.STATS["planned"] == 0

@@ -71,6 +71,12 @@ def _plan_for(
             )
         except NotPlanned as why:
             found = str(why)
+        except Exception:
+            # A planner bug must not cost the caller an answer: logged, and the document left
+            # to the reference (remembered, so it is not planned again on every request).
+            STATS["failed"] += 1
+            log.exception("planning a read failed; the Python executor answers it")
+            found = "the planner failed (logged)"
         _plans[cache_key] = found
         if len(_plans) > _CACHE_SIZE:
             _plans.popitem(last=False)
