@@ -11,13 +11,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import strawberry
-from sqlalchemy import BigInteger, Select, bindparam, cast, func, select
+from sqlalchemy import BigInteger, Select, bindparam, cast, func, literal_column, select
 
 from member360.graphql.paging import KeyedRows, member_in
 from member360.history.tab import NOT_EXPORTED, ListTab, NestedList, NodeField, SqlTerms
 from member360.ledger.models import Lot
 
 _lots = Lot.__table__  # type: ignore[attr-defined]
+# `remaining > 0` written into the SQL, not bound: the open-lots indexes are partial on exactly
+# that condition, and a generic plan can only use them when it sees the 0 (bound, PostgreSQL's
+# generic plan scanned every lot: 136 ms instead of 0.1).
+OPEN = _lots.c.remaining > literal_column("0")
 
 
 @strawberry.type
@@ -31,7 +35,7 @@ def open_lots_statement(dialect: str) -> Select[Any]:
     return select(_lots.c.customer_id, _lots.c.expires_at, _lots.c.remaining).where(
         _lots.c.org_id == bindparam("org_id"),
         member_in(_lots.c.customer_id, dialect),
-        _lots.c.remaining > 0,
+        OPEN,
     )
 
 
@@ -58,7 +62,7 @@ def _days_of(member: Any, terms: SqlTerms) -> Select[Any]:
         .where(
             _lots.c.org_id == terms.org,
             _lots.c.customer_id == member.c.id,
-            _lots.c.remaining > 0,
+            OPEN,
         )
         .group_by(day)
     )
