@@ -20,12 +20,13 @@ from strawberry.extensions import SchemaExtension
 
 from member360.graphql.access import PII_SCOPE
 from member360.graphql.errors import forbidden
-from member360.reads.planner import REFUSED, Caller, NotPlanned, Plan, plan
-from member360.reads.sql import JsonSql
+from member360.history.tab import PYTHON_ONLY
+from member360.reads.planner import REFUSED, Caller, NotPlanned, Plan, operation_of, plan
 
 log = logging.getLogger("member360.reads")
-# REFUSED as both databases write it in JSON (control characters escaped).
+# The markers as both databases write them in JSON (control characters escaped, as orjson does).
 REFUSED_JSON = orjson.dumps(REFUSED)[1:-1]
+PYTHON_ONLY_JSON = orjson.dumps(PYTHON_ONLY)[1:-1]
 
 # planned / fallback requests since the process started (and each fallback's reason).
 STATS: Counter[str] = Counter()
@@ -41,19 +42,14 @@ def _coerced_variables(schema: Any, operation: OperationDefinitionNode, raw: Any
     return coerced
 
 
-def _operation_of(document: Any, name: str | None) -> OperationDefinitionNode:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    for operation in operations:
-        if name is None or (operation.name is not None and operation.name.value == name):
-            return operation
-    raise NotPlanned("no such operation")
-
-
 def _plan_for(
-    execution_context: Any, variables: VariableValues, caller: Caller, dialect: str
+    execution_context: Any,
+    operation: OperationDefinitionNode,
+    variables: VariableValues,
+    caller: Caller,
+    dialect: str,
 ) -> Plan:
     ctx = execution_context
-    operation = _operation_of(ctx.graphql_document, ctx.operation_name)
     # The shape of the variables: which are null (absent counts as null) changes the SQL.
     definitions = operation.variable_definitions or ()
     nulls = tuple(variables.coerced.get(d.variable.name.value) is None for d in definitions)
@@ -129,14 +125,14 @@ async def answer(execution_context: Any) -> ExecutionResult | None:
     context = ctx.context
     if context is None or ctx.graphql_document is None or ctx.query is None:
         return None
-    if not getattr(context.settings, "compiled_reads", True):
+    if not context.settings.compiled_reads:
         return None
     try:
-        operation = _operation_of(ctx.graphql_document, ctx.operation_name)
+        operation = operation_of(ctx.graphql_document, ctx.operation_name)
         variables = _coerced_variables(ctx.schema._schema, operation, ctx.variables)
         principal = context.principal
         caller = Caller(pii=context.pii, scopes=frozenset(principal.scopes))
-        chosen = _plan_for(ctx, variables, caller, context.loaders.dialect)
+        chosen = _plan_for(ctx, operation, variables, caller, context.loaders.dialect)
         parameters = chosen.parameters(
             variables, context.org_id, principal.org.tz.key, context.now, principal
         )
@@ -156,7 +152,7 @@ async def answer(execution_context: Any) -> ExecutionResult | None:
         return None
     data = rows[0][0]
     answer_bytes: bytes = data.encode() if isinstance(data, str) else data
-    if chosen.may_be_python_only and JsonSql.PYTHON_ONLY_JSON in answer_bytes:
+    if chosen.may_be_python_only and PYTHON_ONLY_JSON in answer_bytes:
         STATS["fallback"] += 1
         log.debug("read not planned: a value only Python states exactly")
         return None

@@ -35,6 +35,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     get_named_type,
+    get_operation_ast,
 )
 from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy import (
@@ -171,16 +172,12 @@ class Plan:
         return values
 
 
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is None:
-        if len(operations) != 1:
-            raise NotPlanned("the operation to run is not named")
-        return operations[0]
-    for operation in operations:
-        if operation.name is not None and operation.name.value == name:
-            return operation
-    raise NotPlanned(f"no operation {name!r}")
+def operation_of(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+    """The operation a request runs (graphql-core's rule); NotPlanned when none is chosen."""
+    operation = get_operation_ast(document, name)
+    if operation is None:
+        raise NotPlanned("no operation chosen")
+    return operation
 
 
 def _literal_name(name: str) -> ColumnElement[Any]:
@@ -947,7 +944,7 @@ def plan(
     caller: Caller,
 ) -> Plan:
     """The operation's plan; NotPlanned (with the reason) when it is left to the reference."""
-    operation = _operation(document, operation_name)
+    operation = operation_of(document, operation_name)
     try:
         return _Planner(schema, document, operation, variables, dialect, caller).plan()
     except OverflowError as error:

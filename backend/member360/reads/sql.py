@@ -86,9 +86,6 @@ class JsonSql:
             return cast(instant.op("AT TIME ZONE")(zone), Date())
         return func.substr(func.m360_local_time(instant, zone), 1, 10)
 
-    # What member360.history.tab.PYTHON_ONLY looks like in the JSON both databases write.
-    PYTHON_ONLY_JSON = b"\\u001fm360:python-only\\u001f"
-
     def boolean(self, value: ColumnElement[Any]) -> ColumnElement[Any]:
         if self.postgres:
             return value
